@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SCALE  ?= 1
+WORK   ?= work
+LANDING := $(WORK)/landing/sf$(SCALE)
+HOME_DIR := $(WORK)/home/sf$(SCALE)
+
+.PHONY: setup run test bench docs clean
+
+# A quick no-op when neither the pins nor the package metadata changed.
+setup: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+run: setup
+	$(BIN)/c360 generate --scale $(SCALE) --out $(LANDING)
+	$(BIN)/c360 run --landing $(LANDING) --home $(HOME_DIR)
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+docs: setup
+	$(BIN)/dbt docs generate
+
+clean:
+	rm -rf $(WORK) target logs dbt_packages

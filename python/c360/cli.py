@@ -1,0 +1,68 @@
+"""The `c360` command: a thin layer over functions that tests call directly."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from c360.generate import generate_dataset
+
+    summary = generate_dataset(out_dir=args.out, scale=args.scale, seed=args.seed)
+    print(summary.describe())
+    return 0
+
+
+def _land(args: argparse.Namespace) -> int:
+    from c360.land import land_directory
+
+    report = land_directory(landing=args.landing, home=args.home)
+    print(report.describe())
+    return report.exit_code(accept_quarantine=args.accept_quarantine)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from c360.pipeline import run_pipeline
+
+    return run_pipeline(
+        landing=args.landing,
+        home=args.home,
+        as_of=args.as_of,
+        accept_quarantine=args.accept_quarantine,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a synthetic bank drop in native formats")
+    generate.add_argument("--scale", type=float, default=1.0, help="1 = the real bank's size")
+    generate.add_argument("--out", type=Path, required=True, help="landing folder to write")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.set_defaults(func=_generate)
+
+    land = commands.add_parser("land", help="land new raw files as Parquet, quarantining bad input")
+    land.add_argument("--landing", type=Path, required=True)
+    land.add_argument("--home", type=Path, required=True)
+    land.add_argument("--accept-quarantine", action="store_true",
+                      help="exit 0 even when records were quarantined")
+    land.set_defaults(func=_land)
+
+    run = commands.add_parser("run", help="land, gate, build and publish")
+    run.add_argument("--landing", type=Path, required=True)
+    run.add_argument("--home", type=Path, required=True)
+    run.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: latest event)")
+    run.add_argument("--accept-quarantine", action="store_true")
+    run.set_defaults(func=_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Records kept aside: one JSON line per record, with file, line and a reason a person reads."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from c360.land.lines import LineIndex
+from c360.land.readers import Rejection
+
+
+def write_rejections(target: Path, source_file: str, lines: LineIndex | None,
+                     rejections: list[Rejection]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as out:
+        for rejection in rejections:
+            record = lines.text(rejection.line) if lines is not None and rejection.line <= lines.count else None
+            out.write(json.dumps({
+                "source_file": source_file,
+                "line": rejection.line,
+                "reason": rejection.reason,
+                "record": record,
+            }) + "\n")
+
+
+def keep_whole_file(source: Path, target_folder: Path, source_file: str, reason: str,
+                    rows: int) -> Path:
+    """A file that cannot be read at all is copied aside byte for byte, with its reason."""
+    target_folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target_folder / source.name)
+    reason_file = target_folder / f"{source.name}.jsonl"
+    reason_file.write_text(json.dumps({
+        "source_file": source_file, "line": None, "reason": reason, "record": None,
+        "rows": rows, "copy": source.name,
+    }) + "\n")
+    return reason_file
