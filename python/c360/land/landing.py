@@ -11,19 +11,23 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
 
-from c360.land.lines import index_lines
+from c360.land.lines import LineIndex, index_lines
 from c360.land.manifest import (
     FileReport, committed_batches, landed_checksums, sha256_of, write_manifest,
 )
 from c360.land.quarantine import keep_whole_file, write_rejections
-from c360.land.readers import FileRejected, read_file
+from c360.land.readers import (
+    FileRejected, JsonFile, LandingInvariantError, ReadResult, read_delimited, read_json_files,
+)
 from c360.land.sources import SourceTable, match_source_table
 
 INCOMING = "_incoming"
+JSON_GROUP_BYTES = 256 << 20  # JSON files read in one DuckDB pass, at most this many bytes
 
 
 @dataclass
@@ -65,29 +69,67 @@ def land_directory(landing: Path, home: Path) -> LandingReport:
     raw_root = home / "raw"
     _remove_uncommitted(home)
     already = landed_checksums(raw_root)
-    batch_id = _new_batch_id(committed_batches(raw_root))
-    ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    incoming = raw_root / INCOMING / f"batch={batch_id}"
-    quarantine = home / "quarantine" / f"batch={batch_id}"
+    batch = Batch(_new_batch_id(committed_batches(raw_root)), home,
+                  datetime.now(timezone.utc).replace(tzinfo=None))
 
-    reports, seen_now = [], {}
+    skipped, new, seen_now = [], [], {}
     for path in _delivered_files(landing):
-        relative = path.relative_to(landing).as_posix()
-        checksum = sha256_of(path)
-        earlier = already.get(checksum) or seen_now.get(checksum)
+        delivered = Delivered(path, path.relative_to(landing).as_posix(), sha256_of(path))
+        earlier = already.get(delivered.sha256) or seen_now.get(delivered.sha256)
         if earlier:
-            reports.append(_skipped(relative, checksum, earlier))
-            continue
-        seen_now[checksum] = relative
-        reports.append(_land_one(path, relative, checksum, batch_id, ingested_at, incoming, quarantine, home))
+            skipped.append(_skipped(delivered, earlier))
+        else:
+            seen_now[delivered.sha256] = delivered.relative
+            new.append(delivered)
+    reports = skipped + _land_all(new, batch)
 
-    new = [r for r in reports if r.status != "skipped"]
     if not new:
         shutil.rmtree(raw_root / INCOMING, ignore_errors=True)
         return LandingReport(landing, home, None, reports, time.perf_counter() - started)
-    _move_into_place(incoming, raw_root, batch_id)
-    write_manifest(raw_root, batch_id, ingested_at.isoformat() + "Z", new)
-    return LandingReport(landing, home, batch_id, reports, time.perf_counter() - started)
+    _move_into_place(batch.incoming, raw_root, batch.batch_id)
+    landed_at = batch.ingested_at.isoformat() + "Z"
+    write_manifest(raw_root, batch.batch_id, landed_at, [r for r in reports if r.status != "skipped"])
+    return LandingReport(landing, home, batch.batch_id, reports, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    path: Path
+    relative: str   # path inside the landing folder
+    sha256: str
+
+    @property
+    def spec(self) -> SourceTable | None:
+        return match_source_table(self.relative)
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    home: Path
+    ingested_at: datetime
+
+    @property
+    def incoming(self) -> Path:
+        return self.home / "raw" / INCOMING / f"batch={self.batch_id}"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine" / f"batch={self.batch_id}"
+
+
+def _land_all(new: list[Delivered], batch: Batch) -> list[FileReport]:
+    reports = []
+    for delivered in new:
+        if delivered.spec is None:
+            reports.append(_quarantine_file(delivered, batch, "file name not recognised:"
+                                            " see the landing layout in README.md"))
+        elif delivered.spec.delimited:
+            reports.append(_land_delimited(delivered, batch))
+    json_files = [d for d in new if d.spec is not None and not d.spec.delimited]
+    for group in _json_groups(json_files):
+        reports.extend(_land_json_group(group, batch))
+    return sorted(reports, key=lambda r: r.source_file)
 
 
 def _delivered_files(landing: Path) -> list[Path]:
@@ -105,71 +147,106 @@ def _new_batch_id(existing: list[str]) -> str:
     return batch_id
 
 
-def _skipped(relative: str, checksum: str, earlier: str) -> FileReport:
-    spec = match_source_table(relative)
-    return FileReport(relative, checksum, spec and spec.source, spec and spec.table, "skipped",
-                      note=f"same content already taken ({earlier})")
+def _skipped(delivered: Delivered, earlier: str) -> FileReport:
+    spec = delivered.spec
+    return FileReport(delivered.relative, delivered.sha256, spec and spec.source, spec and spec.table,
+                      "skipped", note=f"same content already taken ({earlier})")
 
 
-def _land_one(path: Path, relative: str, checksum: str, batch_id: str, ingested_at: datetime,
-              incoming: Path, quarantine: Path, home: Path) -> FileReport:
-    spec = match_source_table(relative)
-    if spec is None:
-        return _quarantine_file(path, relative, checksum, None, quarantine / "unrecognised", home,
-                                "file name not recognised: see the landing layout in README.md")
+def _land_delimited(delivered: Delivered, batch: Batch) -> FileReport:
+    spec = delivered.spec
     try:
-        return _land_records(path, relative, checksum, spec, batch_id, ingested_at, incoming,
-                             quarantine, home)
+        lines = index_lines(delivered.path)
+        with duckdb.connect() as con:
+            result = read_delimited(con, delivered.path, spec, lines)
+            target = batch.incoming / spec.source / spec.table / f"{delivered.path.name}.parquet"
+            landed = _write_parquet(con, target, spec, batch, source_file=delivered.relative)
     except FileRejected as rejected:
-        return _quarantine_file(path, relative, checksum, spec, quarantine / spec.source, home,
-                                str(rejected))
+        return _quarantine_file(delivered, batch, str(rejected))
     except duckdb.Error as error:  # a file DuckDB cannot read must not stop the other files
-        return _quarantine_file(path, relative, checksum, spec, quarantine / spec.source, home,
-                                f"unreadable: {error}")
+        return _quarantine_file(delivered, batch, f"unreadable: {error}")
+    return _file_report(delivered, batch, lines, result, landed)
 
 
-def _land_records(path: Path, relative: str, checksum: str, spec: SourceTable, batch_id: str,
-                  ingested_at: datetime, incoming: Path, quarantine: Path, home: Path) -> FileReport:
-    lines = index_lines(path)
-    with duckdb.connect() as con:
-        result = read_file(con, path, spec, lines)
-        landed = _write_parquet(con, incoming / spec.source / spec.table / f"{path.name}.parquet",
-                                spec, batch_id, relative, ingested_at)
+def _json_groups(files: list[Delivered]) -> list[list[Delivered]]:
+    """Files of one table, in groups small enough to hold in memory at once."""
+    groups: list[list[Delivered]] = []
+    for _, same_table in groupby(sorted(files, key=lambda d: (d.spec.source, d.spec.table, d.relative)),
+                                 key=lambda d: (d.spec.source, d.spec.table)):
+        group, size = [], 0
+        for delivered in same_table:
+            if group and size + delivered.path.stat().st_size > JSON_GROUP_BYTES:
+                groups.append(group)
+                group, size = [], 0
+            group.append(delivered)
+            size += delivered.path.stat().st_size
+        groups.append(group)
+    return groups
+
+
+def _land_json_group(group: list[Delivered], batch: Batch) -> list[FileReport]:
+    spec = group[0].spec
+    lines = {d.relative: index_lines(d.path) for d in group}
+    try:
+        with duckdb.connect() as con:
+            results, unreadable = read_json_files(con, spec, [JsonFile(r, l) for r, l in lines.items()])
+            part = f"part-{group[0].path.stem}.parquet"
+            landed = _write_parquet(con, batch.incoming / spec.source / spec.table / part, spec, batch)
+    except duckdb.Error as error:
+        if len(group) > 1:  # find the file at fault: land each one on its own
+            return [report for d in group for report in _land_json_group([d], batch)]
+        return [_quarantine_file(group[0], batch, f"unreadable: {error}")]
+    reports = [_quarantine_file(d, batch, unreadable[d.relative]) for d in group if d.relative in unreadable]
+    reports += [_file_report(d, batch, lines[d.relative], results[d.relative], landed.get(d.relative, 0))
+                for d in group if d.relative in results]
+    return reports
+
+
+def _file_report(delivered: Delivered, batch: Batch, lines: LineIndex, result: ReadResult,
+                 landed: int) -> FileReport:
+    spec = delivered.spec
+    if landed + len(result.rejections) != result.rows_read:
+        raise LandingInvariantError(f"{delivered.relative}: read {result.rows_read} rows but landed"
+                                    f" {landed} and quarantined {len(result.rejections)}")
     status = "quarantined" if result.rejections and not landed else "landed"
-    report = FileReport(relative, checksum, spec.source, spec.table, status,
+    report = FileReport(delivered.relative, delivered.sha256, spec.source, spec.table, status,
                         rows_read=result.rows_read, rows_landed=landed,
                         rows_quarantined=len(result.rejections))
-    if landed + len(result.rejections) != result.rows_read:
-        raise RuntimeError(f"{relative}: read {result.rows_read} rows but landed {landed}"
-                           f" and quarantined {len(result.rejections)}")
     if result.rejections:
-        target = quarantine / spec.source / f"{path.name}.jsonl"
-        write_rejections(target, relative, lines, result.rejections)
-        report.quarantine_file = target.relative_to(home).as_posix()
+        target = batch.quarantine / spec.source / f"{delivered.path.name}.jsonl"
+        write_rejections(target, delivered.relative, lines, result.rejections)
+        report.quarantine_file = target.relative_to(batch.home).as_posix()
         report.first_reasons = tuple(f"line {r.line}: {r.reason}" for r in result.rejections[:3])
     return report
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, spec: SourceTable, batch_id: str,
-                   relative: str, ingested_at: datetime) -> int:
+def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, spec: SourceTable, batch: Batch,
+                   source_file: str | None = None):
+    """Writes `good` with lineage; returns rows landed (an int, or per file for a group)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     columns = ", ".join(f'"{c}"' for c in spec.columns)
+    file_column = "?::varchar" if source_file is not None else "_source_file"
+    parameters = [batch.batch_id] + ([source_file] if source_file is not None else []) + [batch.ingested_at]
     con.execute(
-        f"copy (select {columns}, ?::varchar as _batch_id, ?::varchar as _source_file,"
+        f"copy (select {columns}, ?::varchar as _batch_id, {file_column} as _source_file,"
         f" _source_line::bigint as _source_line, ?::timestamp as _ingested_at"
-        f" from good order by _source_line) to '{_sql_path(target)}' (format parquet, compression zstd)",
-        [batch_id, relative, ingested_at],
+        f" from good order by _source_file, _source_line)"
+        f" to '{_sql_path(target)}' (format parquet, compression zstd)",
+        parameters,
     )
-    return con.execute("select count(*) from good").fetchone()[0]
+    if source_file is not None:
+        return con.execute("select count(*) from good").fetchone()[0]
+    return dict(con.execute("select _source_file, count(*) from good group by all").fetchall())
 
 
-def _quarantine_file(path: Path, relative: str, checksum: str, spec: SourceTable | None,
-                     folder: Path, home: Path, reason: str) -> FileReport:
-    rows = int((~index_lines(path).blank).sum()) if path.stat().st_size else 0
-    reason_file = keep_whole_file(path, folder, relative, reason, rows)
-    return FileReport(relative, checksum, spec and spec.source, spec and spec.table, "quarantined",
-                      rows_read=rows, rows_quarantined=rows,
-                      quarantine_file=reason_file.relative_to(home).as_posix(),
+def _quarantine_file(delivered: Delivered, batch: Batch, reason: str) -> FileReport:
+    spec = delivered.spec
+    rows = int((~index_lines(delivered.path).blank).sum())
+    folder = batch.quarantine / (spec.source if spec else "unrecognised")
+    reason_file = keep_whole_file(delivered.path, folder, delivered.relative, reason, rows)
+    return FileReport(delivered.relative, delivered.sha256, spec and spec.source, spec and spec.table,
+                      "quarantined", rows_read=rows, rows_quarantined=rows,
+                      quarantine_file=reason_file.relative_to(batch.home).as_posix(),
                       first_reasons=(reason,))
 
 

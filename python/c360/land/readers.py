@@ -7,11 +7,13 @@ it is given and returns the rejections.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from c360.land.ga_schema import GA_SESSION
 from c360.land.lines import LineIndex
@@ -40,19 +42,12 @@ class ReadResult:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def read_file(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceTable,
-              lines: LineIndex) -> ReadResult:
-    if not (~lines.blank).any():
-        raise FileRejected("the file is empty: no header and no records")
-    if spec.delimited:
-        return read_delimited(con, path, spec, lines)
-    return read_json_records(con, spec, lines)
-
-
 # --- delimited text (mainframe extracts, district reference, visitor map) -----------------
 
 def read_delimited(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceTable,
                    lines: LineIndex) -> ReadResult:
+    if not (~lines.blank).any():
+        raise FileRejected("the file is empty: no header and no records")
     header_line = _header_line(spec, lines)
     data_lines = lines.numbers[header_line:][~lines.blank[header_line:]]
     con.execute(
@@ -126,59 +121,79 @@ def _mark_truncated_tail(con: duckdb.DuckDBPyConnection, lines: LineIndex,
 
 
 # --- JSON records (CRM exports, GA sessions) ----------------------------------------------
+# Many small files (one GA file a day) are read together: the fixed cost of binding the GA
+# type is paid once per group, not once per file.
 
-def read_json_records(con: duckdb.DuckDBPyConnection, spec: SourceTable,
-                      lines: LineIndex) -> ReadResult:
-    """Newline-delimited JSON, or one JSON array (then `_source_line` is the position)."""
-    con.register("file_lines", lines.as_arrow())
+@dataclass(frozen=True)
+class JsonFile:
+    source_file: str
+    lines: LineIndex
+
+
+def read_json_files(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[JsonFile]
+                    ) -> tuple[dict[str, ReadResult], dict[str, str]]:
+    """Newline-delimited JSON, or one JSON array per file (then `_source_line` is the
+    record's position). Leaves `good` (with `_source_file`) on the connection; returns the
+    results per file, and the files that could not be read at all with the reason."""
+    pieces, unreadable = [], {}
+    for file in files:
+        try:
+            pieces.append(_json_records(con, file))
+        except FileRejected as rejected:
+            unreadable[file.source_file] = str(rejected)
+    con.register("records", pa.concat_tables(pieces) if pieces else _EMPTY_RECORDS)
     con.execute(
-        "create temp table records as select line_no, rtrim(try(decode(raw)), chr(13) || chr(10)) as text,"
-        " raw is not null and try(decode(raw)) is null as undecodable"
-        " from file_lines where not blank"
+        f"create temp table typed as select *, case when text is not null and json_valid(text)"
+        f" and json_type(text) = 'OBJECT' then json_transform(text, '{_json_schema(spec)}') end as record"
+        " from (select _source_file, line_no,"
+        " rtrim(try(decode(raw)), chr(13) || chr(10)) as text from records)"
     )
-    if _is_json_array(con):
-        _explode_json_array(con)
-    schema = _json_schema(spec)
+    con.execute(f"create temp table classified as select _source_file, line_no, {_json_reason_sql(spec)} as reason from typed")
     con.execute(
-        f"create temp table typed as select line_no, text, undecodable,"
-        f" case when not undecodable and json_valid(text) and json_type(text) = 'OBJECT'"
-        f" then json_transform(text, '{schema}') end as record from records"
+        "create temp table good as select unnest(t.record), t._source_file, t.line_no as _source_line"
+        " from typed t join classified c using (_source_file, line_no) where c.reason is null"
     )
-    con.execute(f"create temp table classified as select line_no, {_json_reason_sql(spec)} as reason from typed")
-    con.execute(
-        "create temp table good as select unnest(t.record), t.line_no as _source_line"
-        " from typed t join classified c using (line_no) where c.reason is null order by t.line_no"
-    )
-    rejections = [
-        Rejection(int(line), reason) for line, reason in con.execute(
-            "select line_no, reason from classified where reason is not null order by line_no"
-        ).fetchall()
-    ]
-    rows_read = con.execute("select count(*) from records").fetchone()[0]
-    return ReadResult(rows_read=rows_read, rejections=_note_truncated_json(lines, rejections))
+    counts = dict(con.execute("select _source_file, count(*) from typed group by all").fetchall())
+    rejections: dict[str, list[Rejection]] = {}
+    for name, line, reason in con.execute(
+        "select _source_file, line_no, reason from classified where reason is not null order by all"
+    ).fetchall():
+        rejections.setdefault(name, []).append(Rejection(int(line), reason))
+    results = {
+        file.source_file: ReadResult(counts.get(file.source_file, 0),
+                                     _note_truncated_json(file.lines, rejections.get(file.source_file, [])))
+        for file in files if file.source_file not in unreadable
+    }
+    return results, unreadable
 
 
-def _is_json_array(con: duckdb.DuckDBPyConnection) -> bool:
-    first = con.execute("select ltrim(text) from records order by line_no limit 1").fetchone()
-    return first is not None and first[0] is not None and first[0].startswith("[")
+_EMPTY_RECORDS = pa.table({"line_no": pa.array([], pa.int64()), "raw": pa.array([], pa.large_binary()),
+                           "_source_file": pa.array([], pa.string())})
 
 
-def _explode_json_array(con: duckdb.DuckDBPyConnection) -> None:
-    whole = con.execute("select string_agg(text, chr(10) order by line_no) from records").fetchone()[0]
-    if not con.execute("select json_valid(?)", [whole]).fetchone()[0]:
-        raise FileRejected("the file starts like a JSON array but is not valid JSON as a whole")
-    con.execute("drop table records")
-    con.execute(
-        "create temp table records as select generate_subscripts(items, 1) as line_no,"
-        " unnest(items)::varchar as text, false as undecodable"
-        " from (select from_json(?, '[\"JSON\"]') as items)",
-        [whole],
-    )
+def _json_records(con: duckdb.DuckDBPyConnection, file: JsonFile) -> pa.Table:
+    """(line_no, raw, _source_file) for the non-blank lines, or for the array's items."""
+    lines = file.lines
+    if not (~lines.blank).any():
+        raise FileRejected("the file is empty: no records")
+    if lines.text(int(lines.numbers[~lines.blank][0])).lstrip().startswith("["):
+        table = _json_array_items(con, lines)
+    else:
+        table = lines.as_arrow().filter(pa.array(~lines.blank)).select(["line_no", "raw"])
+    return table.append_column("_source_file", pa.repeat(file.source_file, table.num_rows).cast(pa.string()))
+
+
+def _json_array_items(con: duckdb.DuckDBPyConnection, lines: LineIndex) -> pa.Table:
+    text = lines.data.tobytes().decode("utf-8", errors="replace")
+    if not con.execute("select json_valid(?) and json_type(?) = 'ARRAY'", [text, text]).fetchone()[0]:
+        raise FileRejected("the file starts like a JSON array but is not a valid JSON array")
+    return con.execute(
+        "select generate_subscripts(items, 1)::bigint as line_no, unnest(items)::varchar::blob as raw"
+        " from (select from_json(?, '[\"JSON\"]') as items)", [text]
+    ).to_arrow_table().cast(pa.schema([("line_no", pa.int64()), ("raw", pa.large_binary())]))
 
 
 def _json_schema(spec: SourceTable) -> str:
-    import json
-
     if spec.format == "ga_sessions":
         return json.dumps(GA_SESSION).replace("'", "''")
     return json.dumps({column: "VARCHAR" for column in spec.columns})
@@ -189,12 +204,12 @@ def _json_reason_sql(spec: SourceTable) -> str:
     declared type would come back null from json_transform: that is a rejection, not a
     silent loss."""
     mistyped = " ".join(
-        f"when json_type(text, '$.\"{c}\"') not in ('NULL') and record.\"{c}\" is null"
+        f"when json_type(text, '$.\"{c}\"') <> 'NULL' and record.\"{c}\" is null"
         f" then 'field \"{c}\" does not have the expected type (' || json_type(text, '$.\"{c}\"') || ')'"
         for c in spec.columns
     )
     return (
-        "case when undecodable then 'bytes that are not valid UTF-8 text'"
+        "case when text is null then 'bytes that are not valid UTF-8 text'"
         " when not json_valid(text) and ltrim(text) like '{''%'"
         " then 'not valid JSON: single-quoted keys, like a Python dict literal'"
         " when not json_valid(text) then 'not valid JSON'"

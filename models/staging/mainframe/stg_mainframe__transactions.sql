@@ -1,0 +1,67 @@
+with
+
+source as (
+
+    {{ c360_latest_delivery(c360_source('mainframe', 'trans'), ['trans_id']) }}
+
+),
+
+transaction_types as (
+
+    select * from {{ ref('mainframe_transaction_types') }}
+
+),
+
+operations as (
+
+    select * from {{ ref('mainframe_transaction_operations') }}
+
+),
+
+payment_purposes as (
+
+    select * from {{ ref('mainframe_payment_purposes') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        {{ c360_to_bigint('source.trans_id') }} as trans_id,
+        {{ c360_to_integer('source.account_id') }} as account_id,
+
+        ----------  strings
+        {{ c360_clean_text('source.type') }} as transaction_type_code,
+        transaction_types.transaction_direction,
+        {{ c360_clean_text('source.operation') }} as operation_code,
+        operations.operation,
+        operations.interaction_channel,
+        {{ c360_clean_text('source.k_symbol') }} as k_symbol_code,
+        payment_purposes.payment_purpose,
+        {{ c360_clean_text('source.bank') }} as partner_bank_code,
+        {{ c360_clean_text('source.account') }} as partner_account_number,
+
+        ----------  numerics
+        {{ c360_to_czk('source.amount') }} as amount_czk,
+        {{ c360_to_czk('source.balance') }} as balance_czk,
+
+        ----------  dates
+        {{ c360_yymmdd_to_date('source.date') }} as transaction_date,
+
+        ----------  lineage
+        source._batch_id as batch_id,
+        source._ingested_at as ingested_at
+
+    from source
+    left join transaction_types
+        on {{ c360_clean_text('source.type') }} = transaction_types.type_code
+    left join operations
+        on {{ c360_clean_text('source.operation') }} = operations.operation_code
+    left join payment_purposes
+        on {{ c360_clean_text('source.k_symbol') }} = payment_purposes.k_symbol_code
+
+)
+
+select * from renamed
