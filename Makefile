@@ -6,16 +6,16 @@ SCALE  ?= 1
 WORK   ?= work
 LANDING := $(WORK)/landing/sf$(SCALE)
 HOME_DIR := $(WORK)/home/sf$(SCALE)
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: setup run test bench docs clean
 
 # A quick no-op when neither the pins nor the package metadata changed.
 setup: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) -c constraints.txt setuptools wheel
+	$(PIP) -c constraints.txt --no-build-isolation -e ".[test]"
 	touch $@
 
 run: setup

@@ -220,3 +220,19 @@ def test_crash_remnants_without_manifest_are_removed(landing, tmp_path):
     land_directory(landing, home)
     assert not orphan.exists() and not (home / "raw" / "_incoming").exists()
     assert len(raw_rows(home, "mainframe", "client")) == 3
+
+
+def test_undecodable_json_line_is_quarantined_and_neighbours_land(landing, tmp_path):
+    write(landing, "crm/crm_20240524.json", b'{"client_id": 7}\n{"client_id": "\xff"}\n{"client_id": 9}\n')
+    report = land_directory(landing, tmp_path / "home")
+    [record] = quarantined(tmp_path / "home", report, "crm/crm_20240524.json")
+    assert record["line"] == 2 and record["reason"] == "bytes that are not valid UTF-8 text"
+    assert report_for(report, "crm/crm_20240524.json").rows_landed == 2
+
+
+def test_broken_json_array_quarantines_the_file_and_other_json_still_lands(landing, tmp_path):
+    write(landing, "crm/crm_20240525.json", b'[{"client_id": 7}, {"client_id": 8}\n')
+    report = land_directory(landing, tmp_path / "home")
+    file = report_for(report, "crm/crm_20240525.json")
+    assert file.status == "quarantined" and "not a valid JSON array" in file.first_reasons[0]
+    assert report_for(report, "crm/crm_array.json").rows_landed == 2
