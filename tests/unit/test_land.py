@@ -236,3 +236,11 @@ def test_broken_json_array_quarantines_the_file_and_other_json_still_lands(landi
     file = report_for(report, "crm/crm_20240525.json")
     assert file.status == "quarantined" and "not a valid JSON array" in file.first_reasons[0]
     assert report_for(report, "crm/crm_array.json").rows_landed == 2
+
+
+def test_json_fields_outside_the_contract_are_named_in_the_report(landing, tmp_path):
+    write(landing, "crm/crm_20240526.json", b'{"client_id": 7, "loyalty_points": 12, "email": "a@b"}\n')
+    report = land_directory(landing, tmp_path / "home")
+    assert report_for(report, "crm/crm_20240526.json").note == (
+        "fields not in the landing contract, not landed: email, loyalty_points")
+    assert report_for(report, "crm/crm_array.json").note == ""

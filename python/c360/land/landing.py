@@ -58,6 +58,8 @@ class LandingReport:
             lines.append(f"  {f.status:<11} {f.source_file}: read {f.rows_read:,},"
                          f" landed {f.rows_landed:,}, quarantined {f.rows_quarantined:,}")
             lines.extend(f"              ! {reason}" for reason in f.first_reasons)
+            if f.note:
+                lines.append(f"              ~ {f.note}")
         if self.has_quarantine:
             lines.append(f"quarantined records are in {self.home / 'quarantine'} (file, line, reason)")
         return "\n".join(lines)
@@ -212,6 +214,8 @@ def _file_report(delivered: Delivered, batch: Batch, lines: LineIndex, result: R
     report = FileReport(delivered.relative, delivered.sha256, spec.source, spec.table, status,
                         rows_read=result.rows_read, rows_landed=landed,
                         rows_quarantined=len(result.rejections))
+    if result.unmapped_fields:
+        report.note = "fields not in the landing contract, not landed: " + ", ".join(result.unmapped_fields)
     if result.rejections:
         target = batch.quarantine / spec.source / f"{delivered.path.name}.jsonl"
         write_rejections(target, delivered.relative, lines, result.rejections)

@@ -40,6 +40,7 @@ class Rejection:
 class ReadResult:
     rows_read: int
     rejections: list[Rejection] = field(default_factory=list)
+    unmapped_fields: tuple[str, ...] = ()  # delivered top-level JSON fields the contract lacks
 
 
 # --- delimited text (mainframe extracts, district reference, visitor map) -----------------
@@ -159,12 +160,25 @@ def read_json_files(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: li
         "select _source_file, line_no, reason from classified where reason is not null order by all"
     ).fetchall():
         rejections.setdefault(name, []).append(Rejection(int(line), reason))
+    unmapped = _unmapped_fields(con, spec)
     results = {
         file.source_file: ReadResult(counts.get(file.source_file, 0),
-                                     _note_truncated_json(file.lines, rejections.get(file.source_file, [])))
+                                     _note_truncated_json(file.lines, rejections.get(file.source_file, [])),
+                                     unmapped.get(file.source_file, ()))
         for file in files if file.source_file not in unreadable
     }
     return results, unreadable
+
+
+def _unmapped_fields(con: duckdb.DuckDBPyConnection, spec: SourceTable) -> dict[str, tuple[str, ...]]:
+    """A new field in a feed is not silently lost: landing names it in the file's report."""
+    rows = con.execute(
+        "select _source_file, list(distinct key order by key) from"
+        " (select _source_file, unnest(json_keys(text)) as key from typed where record is not null)"
+        " where not list_contains(?, key) group by all",
+        [list(spec.columns)],
+    ).fetchall()
+    return {name: tuple(keys) for name, keys in rows}
 
 
 _EMPTY_RECORDS = pa.table({"line_no": pa.array([], pa.int64()), "raw": pa.array([], pa.large_binary()),
