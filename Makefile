@@ -25,8 +25,12 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# Benchmarks (not part of `make test`): scales 1 and 10 by default;
+# `make bench BENCH_ARGS="--scales 100"` adds scale 100 to BENCHMARKS.md.
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python bench/run.py
+	$(PIP) -c constraints.txt --no-build-isolation -e ".[test,spark]"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 docs: setup
 	$(BIN)/dbt docs generate

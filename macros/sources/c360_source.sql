@@ -2,9 +2,9 @@
     c360_source(source_name, table_name)
 
     The raw zone's tables are globs of Parquet files (`<raw_root>/<source>/<table>/batch=*/
-    *.parquet`, see the sources YAML). A glob that matches no file is an error in DuckDB, but
-    some feeds may legitimately deliver nothing yet (the CRM sample, for instance, is
-    quarantined whole). This macro is the one way staging models read a source:
+    *.parquet`, the `external_location` of the sources YAML). A glob that matches no file is an
+    error in DuckDB, but some feeds may legitimately deliver nothing yet (the CRM sample, for
+    instance, is quarantined whole). This macro is the one way staging models read a source:
 
     * it always calls `source()` (so lineage and `dbt source freshness` work as usual);
     * on DuckDB, at run time, when the source's glob matches no file and the source table is
@@ -25,30 +25,54 @@
 
 {% macro duckdb__c360_source(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
+    {#- unit tests replace the source by a fixture: no external location then -#}
     {%- set external = relation.external if relation.external is defined else none -%}
     {%- if not execute or not external -%}
         {{- return(relation) -}}
     {%- endif -%}
-
-    {%- set match = modules.re.search("read_parquet\(\s*'([^']+)'", external) -%}
-    {%- if not match -%}
+    {%- set node = c360_source_node(source_name, table_name) -%}
+    {%- set resolved = c360_resolve_raw_table(node) -%}
+    {%- if resolved is none -%}
         {{- return(relation) -}}
+    {%- endif -%}
+    {{- return(resolved) -}}
+{%- endmacro %}
+
+
+{#-
+    What a raw source table reads as, on DuckDB: its external location when its glob matches
+    files; a typed empty relation when it matches none and the table is `allow_empty`; an
+    error naming the glob otherwise. None when the node has no parquet external location.
+-#}
+{% macro c360_resolve_raw_table(node) -%}
+    {%- set external = c360_external_location(node) -%}
+    {%- set match = modules.re.search("read_parquet\(\s*'([^']+)'", external or '') -%}
+    {%- if not match -%}
+        {{- return(none) -}}
     {%- endif -%}
     {%- set pattern = match.group(1) -%}
     {%- set n_files = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
     {%- if n_files > 0 -%}
-        {{- return(relation) -}}
+        {{- return(external) -}}
     {%- endif -%}
-
-    {%- set node = c360_source_node(source_name, table_name) -%}
     {%- if not node.meta.get('allow_empty', false) -%}
         {{ exceptions.raise_compiler_error(
-            "Source " ~ source_name ~ "." ~ table_name ~ " has no raw file matching " ~ pattern
+            "Source " ~ node.source_name ~ "." ~ node.name ~ " has no raw file matching " ~ pattern
             ~ " (is raw_root / C360_RAW_ROOT right, and did `c360 land` run?)") }}
     {%- endif -%}
-    {{ log("c360_source: no raw file for " ~ source_name ~ "." ~ table_name ~ " at " ~ pattern
-           ~ "; reading it as an empty table", info=true) }}
+    {{ log("c360: no raw file for " ~ node.source_name ~ "." ~ node.name ~ " at " ~ pattern
+           ~ "; reading it as an empty table (allow_empty)", info=true) }}
     {{- return(c360_empty_relation(node)) -}}
+{%- endmacro %}
+
+
+{#- The external location of a source node, formatted as dbt-duckdb does ({identifier}, {name}). -#}
+{% macro c360_external_location(node) -%}
+    {%- set template = node.meta.get('external_location') or node.config.get('external_location') -%}
+    {%- if not template -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(template.replace('{identifier}', node.identifier).replace('{name}', node.name)) -}}
 {%- endmacro %}
 
 
@@ -69,11 +93,46 @@
     {%- if columns | length == 0 -%}
         {{ exceptions.raise_compiler_error("Source " ~ node.unique_id ~ " declares no columns to build an empty relation from") }}
     {%- endif -%}
-    (
-        select
-        {%- for column in columns %}
-            cast(null as {{ column.data_type or dbt.type_string() }}) as {{ adapter.quote(column.name) }}{{ "," if not loop.last }}
-        {%- endfor %}
-        where 1 = 0
-    )
+    {%- set selected = [] -%}
+    {%- for column in columns -%}
+        {%- do selected.append("cast(null as " ~ (column.data_type or dbt.type_string()) ~ ") as " ~ adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {{- return("(select " ~ selected | join(", ") ~ " where 1 = 0)") -}}
+{%- endmacro %}
+
+
+{#-
+    on-run-start hook: register every raw source table as a view `<source schema>.<table>`
+    (e.g. `raw_mainframe.client`) over what c360_source reads. The views make the raw zone
+    queryable from the DuckDB file (gates, ad-hoc checks), and let dbt unit tests read the
+    column types of source inputs, which it looks up in the catalog. A table that has no raw
+    file and is not `allow_empty` gets no view (its staging model fails with the reason).
+-#}
+{% macro c360_register_raw_views() -%}
+    {{- return(adapter.dispatch('c360_register_raw_views', 'c360')()) -}}
+{%- endmacro %}
+
+{% macro default__c360_register_raw_views() -%}
+    {{- return('') -}}
+{%- endmacro %}
+
+{% macro duckdb__c360_register_raw_views() -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set statements = [] -%}
+    {%- for node in graph.sources.values() if node.package_name == project_name -%}
+        {%- set external = c360_external_location(node) -%}
+        {%- if external -%}
+            {%- set match = modules.re.search("read_parquet\(\s*'([^']+)'", external) -%}
+            {%- set n_files = run_query("select count(*) from glob('" ~ match.group(1) ~ "')").columns[0].values()[0] if match else 1 -%}
+            {%- if n_files > 0 or node.meta.get('allow_empty', false) -%}
+                {%- set body = external if n_files > 0 else c360_empty_relation(node) -%}
+                {%- do statements.append("create schema if not exists " ~ adapter.quote(node.schema)) -%}
+                {%- do statements.append("create or replace view " ~ adapter.quote(node.schema) ~ "." ~ adapter.quote(node.identifier)
+                                         ~ " as select * from " ~ body) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(statements | join(";\n")) -}}
 {%- endmacro %}

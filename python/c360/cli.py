@@ -33,6 +33,14 @@ def _run(args: argparse.Namespace) -> int:
     )
 
 
+def _status(args: argparse.Namespace) -> int:
+    from c360.publish.status import describe_status
+
+    text, code = describe_status(args.home)
+    print(text)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: latest event)")
     run.add_argument("--accept-quarantine", action="store_true")
     run.set_defaults(func=_run)
+
+    status = commands.add_parser("status", help="show the published version and the last run")
+    status.add_argument("--home", type=Path, required=True)
+    status.set_defaults(func=_status)
     return parser
 
 

@@ -1,0 +1,111 @@
+"""One `c360 run`, exactly as users run it, measured stage by stage.
+
+The command runs in its own process; its process tree's RSS is sampled (bench/memory.py)
+and every output line is time-stamped as it arrives. The pipeline announces each stage
+(`== <stage>`) and closes it (`<stage>: ok in 1.2 s`), and writes its own record,
+`<home>/runs/<run id>.json`, with every stage's seconds: the seconds come from that record,
+the memory of a stage is the peak of the samples between its two lines. What runs before
+the first stage (interpreter start-up, imports) and between stages is `startup & other`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from memory import run_measured
+
+REPO = Path(__file__).resolve().parents[1]
+# The pipeline's stages in order (python/c360/pipeline.py), then what is outside them.
+STAGES = ("land", "raw gate", "build staging", "staging gate", "build marts", "marts gate",
+          "data docs", "publish", "startup & other")
+DBT_STAGES = ("build staging", "build marts")
+_START = re.compile(r"^== (?P<name>.+?)\s*$")
+_END = re.compile(r"^\s+(?P<name>.+?): (?:ok|FAILED) in (?P<seconds>[0-9.]+) s\s*$")
+# The option of `c360 generate` that writes a delta on top of a generated landing folder
+# (a later issue). When `c360 generate --help` shows it, the delta run uses it.
+DELTA_OPTION = "--delta-days"
+
+
+def c360_command(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("c360")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-m", "c360.cli", *args]
+
+
+def run_c360(landing: Path, home: Path, log: Path, *, timeout: float | None = None,
+             extra: tuple[str, ...] = ()) -> dict:
+    """A `c360 run`; returns ok, seconds, peak_mib and per-stage {seconds, peak_mib}."""
+    before = set((home / "runs").glob("*.json")) if (home / "runs").exists() else set()
+    measured = run_measured(c360_command("run", "--landing", str(landing), "--home", str(home), *extra),
+                            cwd=REPO, env=os.environ | {"PYTHONUNBUFFERED": "1"}, log=log, timeout=timeout)
+    record = _run_record(home, before)
+    windows = _stage_windows(measured.lines, measured.started, measured.started + measured.seconds)
+    stages: dict[str, dict] = {}
+    for stage in (record or {}).get("stages", []):
+        name = stage["name"]
+        start, end = windows.get(name, (None, None))
+        peak = measured.peak_mib_between(start, end) if start is not None else None
+        stages[name] = {"seconds": round(stage["seconds"], 3),
+                        "peak_mib": round(peak, 1) if peak is not None else None, "ok": stage["ok"]}
+    if not stages:   # no run record: fall back on the printed timings
+        for name, (start, end) in windows.items():
+            stages[name] = {"seconds": round(end - start, 3),
+                            "peak_mib": round(measured.peak_mib_between(start, end), 1), "ok": True}
+    inside = sum(s["seconds"] for s in stages.values())
+    stages["startup & other"] = {"seconds": round(max(measured.seconds - inside, 0.0), 3), "peak_mib": None}
+    ok = measured.returncode == 0 and (record is None or record.get("outcome") == "published")
+    result = {"ok": ok, "exit_code": measured.returncode, "seconds": round(measured.seconds, 3),
+              "peak_mib": round(measured.peak_mib, 1), "stages": stages,
+              "dbt_seconds": round(sum(stages[s]["seconds"] for s in DBT_STAGES if s in stages), 3),
+              "outcome": (record or {}).get("outcome"), "stopped_at": (record or {}).get("stopped_at"),
+              "log": str(log)}
+    if not ok:
+        result["tail"] = measured.output[-2000:]
+    return result
+
+
+def _run_record(home: Path, before: set[Path]) -> dict | None:
+    new = sorted(set((home / "runs").glob("*.json")) - before) if (home / "runs").exists() else []
+    return json.loads(new[-1].read_text()) if new else None
+
+
+def _stage_windows(lines: list[tuple[float, str]], started: float, ended: float) -> dict[str, tuple[float, float]]:
+    """(start, end) time of every stage, from the pipeline's `== stage` and `stage: ok in` lines."""
+    windows, open_at = {}, {}
+    for at, line in lines:
+        if match := _START.match(line):
+            open_at[match["name"]] = at
+        elif (match := _END.match(line)) and match["name"] in open_at:
+            windows[match["name"]] = (open_at.pop(match["name"]), at)
+    for name, at in open_at.items():   # a stage that never closed (the run failed in it)
+        windows[name] = (at, ended)
+    return windows
+
+
+def delta_landing(landing: Path, scale_dir: Path, scale: float) -> tuple[Path, str]:
+    """The landing folder of the one-day delta run and what it is.
+
+    When `c360 generate` can write a delta (DELTA_OPTION), the delta folder holds the base
+    files (hard links: the bank's landing folder keeps growing; files already landed are
+    recognised by checksum and skipped) plus one new day; the generator must add files, never
+    rewrite one (a rewrite would go through the link into the base folder). Until then the
+    delta run re-runs on the same landing folder with no new file."""
+    help_text = subprocess.run(c360_command("generate", "--help"), capture_output=True, text=True,
+                               cwd=REPO).stdout
+    if DELTA_OPTION not in help_text:
+        return landing, "re-run with no new files (the generator has no delta option yet)"
+    delta = scale_dir / "delta-landing"
+    if not delta.exists():
+        for path in landing.rglob("*"):
+            if path.is_file():
+                target = delta / path.relative_to(landing)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(path, target)
+        subprocess.run(c360_command("generate", "--scale", f"{scale:g}", "--out", str(delta), DELTA_OPTION, "1"),
+                       cwd=REPO, check=True, capture_output=True)
+    return delta, f"one new day of files (c360 generate {DELTA_OPTION} 1)"

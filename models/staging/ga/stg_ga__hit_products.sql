@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    {{ c360_latest_delivery(c360_source('ga', 'session'),
+                            ['fullVisitorId', 'visitId', 'date'], trim_keys=false) }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        {{ c360_ga_hit_key(c360_ga_session_key('source.fullVisitorId', 'source.visitId', 'source.date'), 'hits.hit.hitNumber') }}
+            || '-' || cast({{ c360_unnest_position('products', 'product_index') }} as {{ dbt.type_string() }}) as hit_product_key,
+        {{ c360_ga_hit_key(c360_ga_session_key('source.fullVisitorId', 'source.visitId', 'source.date'), 'hits.hit.hitNumber') }} as hit_key,
+        {{ c360_ga_session_key('source.fullVisitorId', 'source.visitId', 'source.date') }} as session_key,
+        source.fullVisitorId as full_visitor_id,
+
+        ----------  strings
+        products.product.productSKU as product_sku,
+        products.product.v2ProductName as product_name,
+        products.product.v2ProductCategory as product_category,
+        products.product.productVariant as product_variant,
+        products.product.productBrand as product_brand,
+        products.product.productListName as product_list_name,
+
+        ----------  numerics
+        hits.hit.hitNumber as hit_number,
+        {{ c360_unnest_position('products', 'product_index') }} as product_index,
+        products.product.productListPosition as product_list_position,
+        products.product.productQuantity as product_quantity,
+        {{ c360_micros_to_usd('products.product.productPrice') }} as product_price_usd,
+        {{ c360_micros_to_usd('products.product.productRevenue') }} as product_revenue_usd,
+
+        ----------  booleans
+        coalesce(products.product.isImpression, false) as is_impression,
+        coalesce(products.product.isClick, false) as is_click,
+
+        ----------  dates
+        {{ c360_yyyymmdd_to_date('source.date') }} as session_date
+
+    from source
+    {{ c360_unnest('source.hits', 'hits', 'hit') }}
+    {{ c360_unnest('hits.hit.product', 'products', 'product', index='product_index') }}
+
+)
+
+select * from renamed

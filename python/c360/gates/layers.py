@@ -1,0 +1,66 @@
+"""The staging and marts gates: every suite of the layer, on frames from the build database.
+
+The build file is opened read-only, after dbt has closed it; nothing the gate does can
+change what is published.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from c360.gates import frames
+from c360.gates.engine import Frame, GxSession
+from c360.gates.report import GateResult
+from c360.gates.suites import Suite, load_suites
+
+
+def run_layer_gate(layer: str, database: Path, session: GxSession, *, new_batches: list[str] | None,
+                   parameters: dict | None = None, suites_dir: Path | None = None) -> GateResult:
+    """Validate the `layer` suites against the build database.
+
+    `new_batches`: the batches not in the published version; row-level suites read only the
+    rows those batches added (None: all rows).
+    """
+    started = time.perf_counter()
+    result = GateResult(gate=layer)
+    with duckdb.connect(str(database), read_only=True) as con:
+        for suite in load_suites(layer, suites_dir):
+            try:
+                _validate_suite(con, suite, session, result, new_batches, parameters or {})
+            except frames.FrameError as error:
+                result.problems.append(f"suite {suite.name}: {error}")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _validate_suite(con, suite: Suite, session: GxSession, result: GateResult,
+                    new_batches: list[str] | None, parameters: dict) -> None:
+    spec = suite.frame
+    params = dict(parameters)
+    if spec.get("parameter_queries"):
+        params |= frames.parameter_values(con, spec["parameter_queries"])
+    if suite.kind == "summary":
+        what = f"summary {spec['frame']} ({suite.name})"
+        chunks = [Frame(what, frames.summary_frame(con, spec))]
+    elif suite.kind == "table":
+        what = f"{spec['relation']} (whole table)"
+        chunks = [Frame(what, frames.whole_table(con, spec["relation"]))]
+    elif suite.kind == "rows":
+        batch_column = spec.get("batch_column", "batch_id")
+        scope = "all rows" if new_batches is None else f"rows of {len(new_batches)} new batches"
+        what = f"{spec['relation']} ({scope})"
+        if new_batches is not None and not new_batches:
+            result.notes.append(f"suite {suite.name}: no new batch, no new rows to check")
+            return
+        chunks = frames.rows_of(con, spec["relation"], batch_column=batch_column,
+                                batches=new_batches, label=spec["relation"])
+    else:
+        raise frames.FrameError(f"kind {suite.kind!r} does not belong to the {suite.layer} layer")
+    outcomes = session.validate(suite, chunks, params, what=what)
+    if outcomes:
+        result.frames.append(what)
+    elif suite.kind == "rows":
+        result.notes.append(f"suite {suite.name}: {what} is empty")
+    result.outcomes += outcomes

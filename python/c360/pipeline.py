@@ -1,0 +1,386 @@
+"""`c360 run`: land -> raw gate -> build staging -> staging gate -> build marts -> marts gate -> publish.
+
+Every stage prints what it did, how long it took and where its results are. A gate that
+fails (or a dbt build that fails) stops the run before publishing: `<home>/c360.duckdb`, what
+analysts query, is untouched. Only a build that passed every gate is swapped in, atomically
+(see `c360.publish`).
+
+Exit codes: 0 published; 1 a gate stopped the run; 2 a dbt build failed; 3 the run could not
+start (another run holds the home, nothing landed yet).
+
+Where things are, under `<home>`:
+    c360.duckdb  c360.json     the published database and what it contains
+    builds/                    the build in progress, or the latest failed build (to debug)
+    docs/<run id>/index.html   Great Expectations Data Docs of the run's gates (+ results/)
+    docs/index.html            every run's Data Docs, newest first
+    runs/<run id>.json         what each run did: stages, timings, gate results
+    gates/raw/                 batches that passed the raw gate
+    rejected/batch=<id>/       batches that failed it, with their files and verdict
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import html
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from c360.gates.report import GateResult, combine
+
+EXIT_GATE, EXIT_BUILD, EXIT_START = 1, 2, 3
+KEEP_DOCS_RUNS = 30
+DEFAULT_MAX_QUARANTINE_SHARE_ENV = "C360_MAX_QUARANTINE_SHARE"
+
+
+class RunLocked(RuntimeError):
+    """Another `c360 run` is working on the same home."""
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    ok: bool
+    detail: str = ""
+    is_gate: bool = False
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    home: Path
+    landing: Path
+    as_of: str | None
+    started_at: str
+    stages: list[Stage] = field(default_factory=list)
+    gates: dict[str, dict] = field(default_factory=dict)
+    outcome: str = "running"
+    stopped_at: str | None = None
+    build: str | None = None
+    docs: str | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "run_id": self.run_id, "home": str(self.home), "landing": str(self.landing),
+            "as_of": self.as_of, "started_at": self.started_at, "outcome": self.outcome,
+            "stopped_at": self.stopped_at, "build": self.build, "docs": self.docs,
+            "seconds": round(self.seconds, 2),
+            "gate_seconds": round(self.gate_seconds, 2),
+            "stages": [s.__dict__ for s in self.stages], "gates": self.gates,
+        }
+
+    @property
+    def gate_seconds(self) -> float:
+        return sum(s.seconds for s in self.stages if s.is_gate)
+
+
+def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
+                 accept_quarantine: bool = False, max_quarantine_share: float | None = None) -> int:
+    """Land, gate, build and publish; returns the exit code (0 = a new version is published)."""
+    home, landing = Path(home), Path(landing)
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        with _exclusive(home):
+            return _Run(home, landing, as_of, accept_quarantine, max_quarantine_share).execute()
+    except RunLocked as locked:
+        _say(f"c360 run: {locked}")
+        return EXIT_START
+
+
+class _Run:
+    def __init__(self, home: Path, landing: Path, as_of: str | None, accept_quarantine: bool,
+                 max_quarantine_share: float | None):
+        self.home, self.landing, self.as_of = home, landing, as_of
+        self.accept_quarantine = accept_quarantine
+        self.max_quarantine_share = max_quarantine_share
+        self.started = time.perf_counter()
+        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        while (home / "runs" / f"{run_id}.json").exists() or (home / "docs" / run_id).exists():
+            time.sleep(1)  # run ids are per second; two runs in one second wait their turn
+            run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.record = RunRecord(run_id, home, landing, as_of, _utc_now())
+        self.docs_dir = home / "docs" / run_id
+        self._session = None
+        self.build_path: Path | None = None
+
+    # -- the stages --------------------------------------------------------------------------
+
+    def execute(self) -> int:
+        from c360.land import land_directory
+        from c360.land.manifest import committed_batches
+        from c360.publish import new_build_path, remove_old_builds
+
+        _say(f"c360 run {self.record.run_id}: {self.landing} -> {self.home}")
+        with self._stage("land") as stage:
+            report = land_directory(self.landing, self.home)
+            _say(_indent(report.describe()))
+            stage.detail = f"batch {report.batch_id or '-'}"
+
+        if not self._raw_gate():
+            return self._stop("raw gate", EXIT_GATE)
+        batches = committed_batches(self.home / "raw")
+        if not batches:
+            _say("nothing to build: no batch has landed in the raw zone yet")
+            return self._stop("land", EXIT_START)
+
+        remove_old_builds(self.home)
+        self.build_path = new_build_path(self.home, self.record.run_id)
+        self.record.build = str(self.build_path)
+        new_batches = self._unpublished(batches)
+
+        if not self._build("build staging", ["staging", "intermediate"]):
+            # dbt tests failed (or a model did): the staging gate still shows the data at fault
+            if self.build_path.exists():
+                self._layer_gate("staging", new_batches, after_failed_build=True)
+            return self._stop("build staging", EXIT_BUILD)
+        if not self._layer_gate("staging", new_batches):
+            return self._stop("staging gate", EXIT_GATE)
+        if not self._build("build marts", ["marts"]):
+            return self._stop("build marts", EXIT_BUILD)
+        if not self._layer_gate("marts", new_batches):
+            return self._stop("marts gate", EXIT_GATE)
+        return self._publish(batches)
+
+    def _raw_gate(self) -> bool:
+        from c360.gates import record_passed, reject_batch, run_raw_gate, ungated_batches
+
+        batches = ungated_batches(self.home)
+        if not batches:
+            _say("raw gate: no new batch to gate")
+            return True
+        with self._stage("raw gate", gate=True) as stage:
+            results = run_raw_gate(self.home, batches, self.session, parameters=self._raw_parameters())
+            for batch_id, result in results.items():
+                if result.passed:
+                    record_passed(self.home, batch_id, result)
+                else:
+                    where = reject_batch(self.home, batch_id, result)
+                    result.notes.append(f"batch {batch_id} failed: moved out of the raw zone to {where}"
+                                        " (deliver the files again, corrected, to land them again)")
+            combined = combine("raw", list(results.values()))
+            self._report_gate(combined, stage)
+        return combined.passed
+
+    def _layer_gate(self, layer: str, new_batches: list[str], *, after_failed_build: bool = False) -> bool:
+        from c360.gates import run_layer_gate
+
+        name = f"{layer} gate"
+        with self._stage(name, gate=True) as stage:
+            result = run_layer_gate(layer, self.build_path, self.session, new_batches=new_batches)
+            if after_failed_build:
+                result.notes.append("run after the failed dbt build, to show the data behind it;"
+                                    " models downstream of a failed dbt test were not built")
+            self._report_gate(result, stage)
+        return result.passed
+
+    def _build(self, name: str, select: list[str]) -> bool:
+        from c360.build import build_models
+
+        with self._stage(name) as stage:
+            try:
+                result = build_models(duckdb_path=self.build_path, raw_root=self.home / "raw",
+                                      as_of=self.as_of, select=select)
+            except Exception as error:  # noqa: BLE001 - the build's own exception, reported whole
+                if type(error).__module__.split(".")[0] != "c360":
+                    raise
+                stage.ok = False
+                stage.detail = f"{type(error).__name__}: {error}"
+                _say(_indent(f"dbt build failed ({', '.join(select)}):\n{error}"))
+                return False
+            described = result.describe() if hasattr(result, "describe") else str(result)
+            _say(_indent(described))
+            stage.detail = described.splitlines()[0] if described else ""
+        return True
+
+    def _publish(self, batches: list[str]) -> int:
+        from c360.publish import PublishedVersion, publish
+
+        self._build_docs()
+        with self._stage("publish") as stage:
+            version = PublishedVersion(
+                build_id=self.record.run_id,
+                as_of_date=self._as_of_date(),
+                batches=batches,
+                built_at=self.record.started_at,
+                build_seconds=round(time.perf_counter() - self.started, 2),
+                gates=self.record.gates,
+                docs=self.record.docs,
+            )
+            target = publish(self.build_path, self.home, version)
+            stage.detail = str(target)
+        self.record.outcome = "published"
+        self._finish()
+        _say(_indent(version.describe()))
+        _say(self._timings())
+        _say(_how_to_query(target))
+        return 0
+
+    def _stop(self, stage: str, code: int) -> int:
+        self.record.outcome = "failed"
+        self.record.stopped_at = stage
+        self._build_docs()
+        self._finish()
+        _say(self._timings())
+        kept = f"; the build is kept to debug: {self.build_path}" if self.build_path and self.build_path.exists() else ""
+        _say(f"STOPPED at {stage}: nothing was published, {self.home / 'c360.duckdb'} is unchanged{kept}")
+        if self.record.docs:
+            _say(f"Data Docs: {self.record.docs}")
+        return code
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @property
+    def session(self):
+        if self._session is None:
+            from c360.gates import GxSession
+
+            self._session = GxSession(self.docs_dir, self.record.run_id)
+        return self._session
+
+    @contextlib.contextmanager
+    def _stage(self, name: str, gate: bool = False):
+        _say(f"\n== {name}")
+        stage = Stage(name=name, seconds=0.0, ok=True, is_gate=gate)
+        started = time.perf_counter()
+        try:
+            yield stage
+        finally:
+            stage.seconds = time.perf_counter() - started
+            self.record.stages.append(stage)
+            _say(f"   {name}: {'ok' if stage.ok else 'FAILED'} in {stage.seconds:.1f} s")
+
+    def _report_gate(self, result: GateResult, stage: Stage) -> None:
+        stage.ok = result.passed
+        stage.detail = result.headline()
+        self.record.gates[result.gate] = result.summary()
+        _say(_indent(result.describe()))
+        (self.docs_dir / "gates").mkdir(parents=True, exist_ok=True)
+        (self.docs_dir / "gates" / f"{result.gate}.json").write_text(result.to_json())
+
+    def _raw_parameters(self) -> dict:
+        if self.accept_quarantine:
+            return {"max_quarantine_share": 1.0}
+        share = self.max_quarantine_share
+        if share is None and os.environ.get(DEFAULT_MAX_QUARANTINE_SHARE_ENV):
+            share = float(os.environ[DEFAULT_MAX_QUARANTINE_SHARE_ENV])
+        return {} if share is None else {"max_quarantine_share": share}
+
+    def _unpublished(self, batches: list[str]) -> list[str]:
+        from c360.publish import read_published
+
+        published = read_published(self.home)
+        already = set(published.batches) if published else set()
+        return [b for b in batches if b not in already]
+
+    def _as_of_date(self) -> str | None:
+        import duckdb
+
+        try:
+            with duckdb.connect(str(self.build_path), read_only=True) as con:
+                value = con.execute("select max(as_of_date) from marts.customer_360").fetchone()[0]
+            return str(value) if value is not None else self.as_of
+        except duckdb.Error:
+            return self.as_of
+
+    def _build_docs(self) -> None:
+        if self._session is None or not self._session.validated:
+            return
+        with self._stage("data docs", gate=True) as stage:
+            index = self._session.build_docs()
+            self.record.docs = str(index)
+            stage.detail = str(index)
+            _say(f"   {index}")
+
+    def _finish(self) -> None:
+        self.record.seconds = time.perf_counter() - self.started
+        runs = self.home / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        temporary = runs / f"{self.record.run_id}.json.tmp"
+        temporary.write_text(json.dumps(self.record.to_json(), indent=2, default=str) + "\n")
+        os.replace(temporary, runs / f"{self.record.run_id}.json")
+        if self.build_path and self.build_path.exists() and self.record.outcome == "published":
+            self.build_path.unlink()
+        _write_docs_index(self.home)
+
+    def _timings(self) -> str:
+        total = time.perf_counter() - self.started
+        gates = self.record.gate_seconds
+        lines = ["\n== timings"]
+        lines += [f"   {s.name:<14} {s.seconds:8.1f} s  {'ok' if s.ok else 'FAILED'}" for s in self.record.stages]
+        lines.append(f"   {'total':<14} {total:8.1f} s; gates (incl. GX start-up and Data Docs)"
+                     f" {gates:.1f} s = {gates / total:.0%} of the run" if total else "")
+        lines.append(f"   run record: {self.home / 'runs' / (self.record.run_id + '.json')}")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _exclusive(home: Path):
+    """One run per home at a time (an advisory lock the OS drops if the process dies)."""
+    handle = (home / ".c360-run.lock").open("w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise RunLocked(f"another c360 run is using {home}; try again when it has finished") from error
+        yield
+    finally:
+        handle.close()
+
+
+def _write_docs_index(home: Path) -> None:
+    """`<home>/docs/index.html`: every run's Data Docs, newest first (the last 30 are kept)."""
+    docs = home / "docs"
+    runs = sorted((p for p in docs.glob("*/index.html")), reverse=True)
+    for old in runs[KEEP_DOCS_RUNS:]:
+        shutil.rmtree(old.parent, ignore_errors=True)
+    items = []
+    for index in runs[:KEEP_DOCS_RUNS]:
+        run_id = index.parent.name
+        record_path = home / "runs" / f"{run_id}.json"
+        record = json.loads(record_path.read_text()) if record_path.exists() else {}
+        verdict = record.get("outcome", "?")
+        if record.get("stopped_at"):
+            verdict += f" at {record['stopped_at']}"
+        items.append(f'<li><a href="{html.escape(run_id)}/index.html">{html.escape(run_id)}</a>'
+                     f" &mdash; {html.escape(verdict)}</li>")
+    docs.mkdir(parents=True, exist_ok=True)
+    temporary = docs / "index.html.tmp"
+    temporary.write_text("<!doctype html><meta charset=utf-8><title>c360 gate runs</title>"
+                         "<h1>c360 gate runs</h1><p>Great Expectations Data Docs of each run's gates,"
+                         " newest first.</p><ul>" + "".join(items) + "</ul>\n")
+    os.replace(temporary, docs / "index.html")
+
+
+def _how_to_query(database: Path) -> str:
+    return (
+        "\n== query the marts (read-only: a running build never blocks you)\n"
+        f"   duckdb -readonly {database} \"select * from marts.customer_360 limit 5\"\n"
+        "   python -c \"import duckdb; con = duckdb.connect("
+        f"'{database}', read_only=True); print(con.sql('"
+        "select gender, count(*) as clients, avg(n_transactions) as avg_transactions"
+        " from marts.customer_360 group by gender'))\"\n"
+        f"   c360 status --home {database.parent}"
+    )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line if line else line for line in text.splitlines())
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_pipeline(landing=Path(sys.argv[1]), home=Path(sys.argv[2])))

@@ -1,0 +1,152 @@
+"""Publishing: analysts query `<home>/c360.duckdb`; a build never writes to it.
+
+Every run builds into a new file, `<home>/builds/<build id>.duckdb`. Only when every gate
+has passed is that file made the published one, in one `os.replace` (an atomic rename on
+the same file system): a reader sees either the previous complete database or the new
+complete one, never a half-written file, and never a lock held by the build. A reader that
+already had the old file open keeps reading the old version (its open file survives the
+rename) until it reconnects.
+
+What is published is described twice, written in the same step:
+  * inside the database, table `c360_meta.version` (one row), so a query can tell which
+    version it reads;
+  * beside it, `<home>/c360.json` (written atomically after the swap), which `c360 status`
+    reads without opening the database.
+
+Failed builds: the file of the latest failed build is kept in `<home>/builds/` to debug
+with `duckdb -readonly`; older ones are removed at the start of the next run.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_NAME = "c360.duckdb"
+METADATA_NAME = "c360.json"
+VERSION_TABLE = "c360_meta.version"
+
+
+class PublishError(RuntimeError):
+    """The build file cannot be published (still open, has a WAL, or is not a DuckDB file)."""
+
+
+@dataclass
+class PublishedVersion:
+    build_id: str
+    as_of_date: str | None
+    batches: list[str]
+    built_at: str                    # UTC, when the build started
+    build_seconds: float
+    gates: dict = field(default_factory=dict)   # gate -> summary (passed, counts, warnings)
+    docs: str | None = None
+    published_at: str | None = None
+    database: str | None = None
+
+    def describe(self) -> str:
+        lines = [
+            f"published   {self.database}",
+            f"  build     {self.build_id} (built {self.built_at} in {self.build_seconds:.1f} s,"
+            f" published {self.published_at})",
+            f"  as of     {self.as_of_date}",
+            f"  batches   {len(self.batches)}: {', '.join(self.batches)}",
+        ]
+        for gate, summary in self.gates.items():
+            verdict = "passed" if summary.get("passed") else "FAILED"
+            lines.append(f"  {gate + ' gate':<10}{verdict}: {summary.get('expectations', 0)} expectations,"
+                         f" {len(summary.get('warnings', []))} warnings")
+            for warning in summary.get("warnings", []):
+                where = f" [{warning['condition']}]" if warning.get("condition") else ""
+                lines.append(f"              warn {warning['suite']} {warning['expectation']}"
+                             f"({warning.get('column')}){where}: {warning['observed']}")
+        if self.docs:
+            lines.append(f"  docs      {self.docs}")
+        return "\n".join(lines)
+
+
+def published_path(home: Path) -> Path:
+    return Path(home) / PUBLISHED_NAME
+
+
+def new_build_path(home: Path, build_id: str) -> Path:
+    builds = Path(home) / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    return builds / f"{build_id}.duckdb"
+
+
+def remove_old_builds(home: Path, keep: Path | None = None) -> None:
+    """Remove build files left by earlier runs (except `keep`)."""
+    for path in (Path(home) / "builds").glob("*.duckdb*"):
+        if keep is None or not path.name.startswith(keep.name):
+            path.unlink(missing_ok=True)
+
+
+def publish(build_path: Path, home: Path, version: PublishedVersion) -> Path:
+    """Stamp the build with its version, then swap it in as `<home>/c360.duckdb`."""
+    build_path, home = Path(build_path), Path(home)
+    target = published_path(home)
+    version.published_at = _utc_now()
+    version.database = str(target)
+    try:
+        with duckdb.connect(str(build_path)) as con:
+            con.execute("create schema if not exists c360_meta")
+            con.execute(f"create or replace table {VERSION_TABLE} (build_id varchar, as_of_date date,"
+                        " batches varchar[], built_at timestamp, build_seconds double,"
+                        " published_at timestamp, gates json)")
+            con.execute(f"insert into {VERSION_TABLE} values (?, ?, ?, ?, ?, ?, ?)", [
+                version.build_id, version.as_of_date, version.batches,
+                version.built_at.rstrip("Z"), version.build_seconds,
+                version.published_at.rstrip("Z"), json.dumps(version.gates, default=str)])
+            con.execute("checkpoint")
+    except duckdb.Error as error:
+        raise PublishError(f"{build_path}: cannot stamp the build for publishing: {error}") from error
+    wal = build_path.with_name(build_path.name + ".wal")
+    if wal.exists():
+        raise PublishError(f"{build_path}: a write-ahead log is still beside it ({wal}); "
+                           "the build was not closed cleanly")
+    _fsync(build_path)
+    os.replace(build_path, target)          # the publish: atomic on one file system
+    _fsync(target.parent)
+    _write_json_atomic(home / METADATA_NAME, asdict(version))
+    return target
+
+
+def read_published(home: Path) -> PublishedVersion | None:
+    """The published version, from `<home>/c360.json`; None when nothing was published."""
+    metadata = Path(home) / METADATA_NAME
+    if not published_path(home).exists() or not metadata.exists():
+        return None
+    return PublishedVersion(**json.loads(metadata.read_text()))
+
+
+def read_version_table(database: Path) -> dict | None:
+    """The version row inside a published database (opened read-only)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        row = con.execute(f"select * from {VERSION_TABLE}").fetchone()
+        columns = [d[0] for d in con.description]
+    return dict(zip(columns, row)) if row else None
+
+
+def _write_json_atomic(path: Path, body: dict) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w") as handle:
+        handle.write(json.dumps(body, indent=2, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"

@@ -1,0 +1,101 @@
+"""The suites under expectations/: a valid GX project, and consistent with what they validate."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from c360.gates.suites import LAYERS, SuiteError, expectations_dir, load_suites, read_suite
+from c360.land.sources import SOURCE_TABLES
+
+LINEAGE = ["_batch_id", "_source_file", "_source_line", "_ingested_at"]
+
+# Expectations that are true of a whole frame when true of each chunk: the only ones allowed
+# in suites validated chunk by chunk (raw rows, staging rows).
+CHUNK_SAFE = {
+    "expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
+    "expect_column_to_exist", "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_strftime_format", "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_type_list", "expect_column_values_to_be_of_type",
+    "expect_column_pair_values_to_be_equal", "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_value_lengths_to_be_between", "expect_multicolumn_sum_to_equal",
+}
+
+
+def all_suites():
+    return [suite for layer in LAYERS for suite in load_suites(layer)]
+
+
+def test_every_layer_has_suites_with_unique_names():
+    names = [s.name for s in all_suites()]
+    assert len(names) == len(set(names))
+    assert {n.split(".")[0] for n in names} == set(LAYERS)
+
+
+def test_suites_are_a_valid_file_backed_gx_project(tmp_path):
+    import great_expectations as gx
+
+    project = Path(shutil.copytree(expectations_dir(), tmp_path / "expectations"))
+    context = gx.get_context(context_root_dir=project)
+    for suite in all_suites():
+        stored = context.suites.get(suite.name)
+        assert [e.id for e in stored.expectations] == [e["id"] for e in suite.expectations], suite.name
+        assert stored.meta["c360"] == suite.frame
+
+
+def test_every_expectation_has_an_id_a_known_severity_and_a_meaning():
+    for suite in all_suites():
+        ids = [e["id"] for e in suite.expectations]
+        assert len(ids) == len(set(ids)), suite.name
+        for expectation in suite.expectations:
+            assert expectation.get("severity", "critical") in ("critical", "warning", "info")
+            assert expectation.get("meta", {}).get("description"), (suite.name, expectation["type"])
+
+
+def test_chunked_suites_only_use_expectations_that_hold_per_chunk():
+    for suite in all_suites():
+        if suite.kind in ("raw_rows", "rows"):
+            used = {e["type"] for e in suite.expectations}
+            assert used <= CHUNK_SAFE, (suite.name, used - CHUNK_SAFE)
+
+
+def test_every_landed_table_has_a_raw_suite_whose_schema_is_the_landing_contract():
+    suites = {s.frame.get("table"): s for s in load_suites("raw") if s.kind == "raw_rows"}
+    for spec in SOURCE_TABLES:
+        suite = suites[f"{spec.source}/{spec.table}"]
+        schema = next(e for e in suite.expectations if e["type"] == "expect_table_columns_to_match_set")
+        assert sorted(schema["kwargs"]["column_set"]) == sorted([*spec.columns, *LINEAGE]), suite.name
+        required = {e["kwargs"]["column"] for e in suite.expectations
+                    if e["type"] == "expect_column_values_to_not_be_null"}
+        assert set(spec.required) <= required, suite.name
+
+
+def test_the_quarantine_threshold_is_a_parameter_defaulting_to_one_percent():
+    batch = next(s for s in load_suites("raw") if s.kind == "manifest")
+    assert batch.parameters == {"max_quarantine_share": 0.01}
+    threshold = [e for e in batch.expectations if e["kwargs"].get("max_value") == {"$PARAMETER": "max_quarantine_share"}]
+    assert len(threshold) == 1 and threshold[0].get("severity", "critical") == "critical"
+
+
+def test_a_suite_whose_name_does_not_match_its_path_is_refused(tmp_path):
+    root = tmp_path / "suites"
+    (root / "raw").mkdir(parents=True)
+    path = root / "raw" / "thing.json"
+    path.write_text(json.dumps({"name": "raw.other", "expectations": [], "meta": {"c360": {"kind": "manifest"}}}))
+    with pytest.raises(SuiteError, match="does not match its path"):
+        read_suite(path, root)
+
+
+def test_an_unknown_severity_is_refused(tmp_path):
+    root = tmp_path / "suites"
+    (root / "raw").mkdir(parents=True)
+    path = root / "raw" / "thing.json"
+    path.write_text(json.dumps({"name": "raw.thing", "meta": {"c360": {"kind": "manifest"}},
+                                "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"},
+                                                  "severity": "warn"}]}))
+    with pytest.raises(SuiteError, match="severity 'warn'"):
+        read_suite(path, root)
