@@ -121,6 +121,20 @@ def render(results: dict) -> str:
         out += ["", "*delta*: " + "; ".join(sorted(modes)) + "."]
     out.append("")
 
+    out += ["## dbt: where its time goes (first cold run)", "",
+            "From dbt's own per-node timings in the run's output. Node times overlap: dbt runs "
+            f"several nodes at once (profiles.yml `threads`).", "",
+            "| scale | models (s) | tests (s) | seeds (s) | slowest nodes (s) |", "|---:|---:|---:|---:|---|"]
+    for e in scales:
+        runs = e["c360"]["cold"].get("runs") or []
+        d = runs[0].get("dbt_nodes") if runs else None
+        if not d:
+            continue
+        slowest = ", ".join(f"`{n['node'][:60]}` {n['seconds']:.1f}" for n in d["slowest"][:5])
+        out.append(f"| {e['scale']:g} | {d['models']} ({_s(d['model_seconds'])}) | {d['tests']} ({_s(d['test_seconds'])}) | "
+                   f"{d['seeds']} ({_s(d['seed_seconds'])}) | {slowest} |")
+    out.append("")
+
     out += ["## Data", "", "| scale | clients | accounts | transactions | GA sessions | landing MiB | raw zone MiB | generate s | measured at |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for e in scales:

@@ -169,7 +169,8 @@ def median_of(runs: list[dict], *keys: str):
     return round(statistics.median(values), 3) if values else None
 
 
-def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeout: float | None) -> dict:
+def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeout: float | None,
+               extra: tuple[str, ...] = ()) -> dict:
     home = scale_dir / "home"
     logs = scale_dir / "logs"
     logs.mkdir(exist_ok=True)
@@ -180,14 +181,14 @@ def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeo
         shutil.rmtree(home, ignore_errors=True)
         i = len(cold_runs) + 1
         log(f"scale {scale:g}: cold c360 run #{i}")
-        cold = run_c360(landing, home, logs / f"c360-run-{i}.log", timeout=timeout)
+        cold = run_c360(landing, home, logs / f"c360-run-{i}.log", timeout=timeout, extra=extra)
         cold_runs.append(cold)
         log(f"scale {scale:g}: cold c360 run #{i}: {'ok' if cold['ok'] else 'FAILED'} in {cold['seconds']:.1f} s,"
             f" peak {cold['peak_mib']:.0f} MiB")
         if cold["ok"]:
             delta, delta_mode = delta_landing(landing, scale_dir, scale)
             log(f"scale {scale:g}: delta run #{i} ({delta_mode})")
-            delta_run = run_c360(delta, home, logs / f"c360-delta-{i}.log", timeout=timeout)
+            delta_run = run_c360(delta, home, logs / f"c360-delta-{i}.log", timeout=timeout, extra=extra)
             delta_runs.append(delta_run)
         return cold
 
@@ -289,7 +290,8 @@ def bench_scale(args, scale: float, baselines: list[str], skipped: dict) -> dict
         generated = generate(scale_dir, scale, args.seed)
         landing = scale_dir / "landing"
     entry = {"scale": scale, "measured_at": _now(), "machine": machine(), "generated": generated}
-    entry["c360"] = bench_c360(scale_dir, landing, args.repeats, scale, args.timeout)
+    extra = ("--accept-quarantine",) if args.accept_quarantine else ()
+    entry["c360"] = bench_c360(scale_dir, landing, args.repeats, scale, args.timeout, extra)
     home = Path(entry["c360"]["home"])
     entry["rows"] = raw_rows(home / "raw")
     entry["raw_mib"] = round(_size_mib(home / "raw"), 1) if (home / "raw").exists() else None
@@ -306,6 +308,7 @@ def bench_scale(args, scale: float, baselines: list[str], skipped: dict) -> dict
                                                       scale, args.baseline_memory_mib, args.timeout,
                                                       args.spark_memory)
     entry["ratios"] = ratios(entry)
+    entry["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return entry
 
 
@@ -334,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="do not merge with earlier results in --json")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the data of scales >= 100 (deleted after use by default: disk)")
+    parser.add_argument("--accept-quarantine", action="store_true",
+                        help="pass --accept-quarantine to c360 run (real data: the CRM sample is malformed)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before a run is stopped")
     parser.add_argument("--baseline-memory-mib", type=float, default=None,
                         help="stop a baseline whose process tree passes this RSS (default: 80%% of RAM)")

@@ -25,6 +25,10 @@ STAGES = ("land", "raw gate", "build staging", "staging gate", "build marts", "m
 DBT_STAGES = ("build staging", "build marts")
 _START = re.compile(r"^== (?P<name>.+?)\s*$")
 _END = re.compile(r"^\s+(?P<name>.+?): (?:ok|FAILED) in (?P<seconds>[0-9.]+) s\s*$")
+# dbt's per-node lines: `12 of 201 OK created sql table model intermediate.x .... [OK in 1.2s]`
+_DBT_NODE = re.compile(
+    r"\d+ of \d+ (?:OK created sql (?P<materialized>\w+) model |OK loaded seed file |ERROR creating sql \w+ model |"
+    r"(?:PASS|WARN \d+|FAIL \d+|ERROR) )(?P<name>\S+).*\[(?P<status>[A-Z]+)(?: \d+)? in (?P<seconds>[0-9.]+)s\]")
 # The option of `c360 generate` that writes a delta on top of a generated landing folder
 # (a later issue). When `c360 generate --help` shows it, the delta run uses it.
 DELTA_OPTION = "--delta-days"
@@ -64,9 +68,31 @@ def run_c360(landing: Path, home: Path, log: Path, *, timeout: float | None = No
               "dbt_seconds": round(sum(stages[s]["seconds"] for s in DBT_STAGES if s in stages), 3),
               "outcome": (record or {}).get("outcome"), "stopped_at": (record or {}).get("stopped_at"),
               "log": str(log)}
+    result["dbt_nodes"] = dbt_nodes(measured.lines)
     if not ok:
         result["tail"] = measured.output[-2000:]
     return result
+
+
+def dbt_nodes(lines: list[tuple[float, str]], top: int = 10) -> dict:
+    """What dbt spent its time on (from its own per-node lines): models and tests in total,
+    and the slowest nodes. Node times overlap when dbt runs threads in parallel."""
+    models, tests, seeds = [], [], []
+    for _, line in lines:
+        if match := _DBT_NODE.search(line):
+            entry = (match["name"], float(match["seconds"]))
+            if match["materialized"] or "creating sql" in line:
+                models.append(entry + (match["materialized"] or "?",))
+            elif "seed file" in line:
+                seeds.append(entry)
+            else:
+                tests.append(entry)
+    slowest = sorted([(n, s, m) for n, s, m in models] + [(n, s, "test") for n, s in tests],
+                     key=lambda e: -e[1])[:top]
+    return {"models": len(models), "model_seconds": round(sum(s for _, s, _ in models), 2),
+            "tests": len(tests), "test_seconds": round(sum(s for _, s in tests), 2),
+            "seeds": len(seeds), "seed_seconds": round(sum(s for _, s in seeds), 2),
+            "slowest": [{"node": n, "seconds": s, "kind": k} for n, s, k in slowest]}
 
 
 def _run_record(home: Path, before: set[Path]) -> dict | None:

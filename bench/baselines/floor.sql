@@ -1,7 +1,7 @@
 -- The floor: customer_360's contract columns in one hand-written DuckDB script, straight
 -- from the raw Parquet zone (no dbt, no gates, no intermediate tables). `{raw}` is the raw
 -- root (<home>/raw); the script leaves the result in the temp table `customer_360`.
--- Written from the contract (see bench/README.md), not from the dbt models.
+-- Written from the contract (bench/README.md), not from the dbt models.
 
 -- text as delivered -> value; blank, `?` or unparsable -> null
 create or replace temp macro txt(x) as nullif(trim(x), '');

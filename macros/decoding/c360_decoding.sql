@@ -23,8 +23,8 @@
     decimal(18,2)
 {%- endmacro %}
 
-{#- Money in USD from GA micros: six decimals keep micros exact. -#}
-{% macro c360_type_usd() -%}
+{#- GA money from micros, in the GA view's currency: six decimals keep micros exact. -#}
+{% macro c360_type_ga_money() -%}
     decimal(18,6)
 {%- endmacro %}
 
@@ -33,8 +33,8 @@
 {%- endmacro %}
 
 {#- GA money: micros (16990000) -> currency units (16.99). -#}
-{% macro c360_micros_to_usd(column) -%}
-    cast(cast({{ column }} as {{ dbt.type_float() }}) / 1000000 as {{ c360_type_usd() }})
+{% macro c360_micros_to_amount(column) -%}
+    cast(cast({{ column }} as decimal(24,6)) / 1000000 as {{ c360_type_ga_money() }})
 {%- endmacro %}
 
 {#-

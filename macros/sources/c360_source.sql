@@ -46,7 +46,7 @@
 -#}
 {% macro c360_resolve_raw_table(node) -%}
     {%- set external = c360_external_location(node) -%}
-    {%- set match = modules.re.search("read_parquet\(\s*'([^']+)'", external or '') -%}
+    {%- set match = modules.re.search("read_parquet[(][ ]*'([^']+)'", external or '') -%}
     {%- if not match -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -124,7 +124,7 @@
     {%- for node in graph.sources.values() if node.package_name == project_name -%}
         {%- set external = c360_external_location(node) -%}
         {%- if external -%}
-            {%- set match = modules.re.search("read_parquet\(\s*'([^']+)'", external) -%}
+            {%- set match = modules.re.search("read_parquet[(][ ]*'([^']+)'", external) -%}
             {%- set n_files = run_query("select count(*) from glob('" ~ match.group(1) ~ "')").columns[0].values()[0] if match else 1 -%}
             {%- if n_files > 0 or node.meta.get('allow_empty', false) -%}
                 {%- set body = external if n_files > 0 else c360_empty_relation(node) -%}

@@ -5,8 +5,12 @@ fails (or a dbt build that fails) stops the run before publishing: `<home>/c360.
 analysts query, is untouched. Only a build that passed every gate is swapped in, atomically
 (see `c360.publish`).
 
-Exit codes: 0 published; 1 a gate stopped the run; 2 a dbt build failed; 3 the run could not
-start (another run holds the home, nothing landed yet).
+Each layer's gate is its dbt data tests (run by `dbt build`) plus its GX suites: when dbt tests
+fail, the GX suites still run to show the data at fault, and the run stops at that gate.
+
+Exit codes: 0 published; 1 a gate stopped the run (bad data); 2 the build itself broke (a
+model or a dbt unit test failed: a code problem); 3 the run could not start (another run holds
+the home, nothing landed yet).
 
 Where things are, under `<home>`:
     c360.duckdb  c360.json     the published database and what it contains
@@ -84,7 +88,7 @@ class RunRecord:
 def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
                  accept_quarantine: bool = False, max_quarantine_share: float | None = None) -> int:
     """Land, gate, build and publish; returns the exit code (0 = a new version is published)."""
-    home, landing = Path(home), Path(landing)
+    home, landing = Path(home).resolve(), Path(landing).resolve()
     home.mkdir(parents=True, exist_ok=True)
     try:
         with _exclusive(home):
@@ -109,6 +113,7 @@ class _Run:
         self.docs_dir = home / "docs" / run_id
         self._session = None
         self.build_path: Path | None = None
+        self._dbt_test_failures: list[str] = []
 
     # -- the stages --------------------------------------------------------------------------
 
@@ -135,17 +140,19 @@ class _Run:
         self.record.build = str(self.build_path)
         new_batches = self._unpublished(batches)
 
-        if not self._build("build staging", ["staging", "intermediate"]):
-            # dbt tests failed (or a model did): the staging gate still shows the data at fault
-            if self.build_path.exists():
-                self._layer_gate("staging", new_batches, after_failed_build=True)
-            return self._stop("build staging", EXIT_BUILD)
-        if not self._layer_gate("staging", new_batches):
-            return self._stop("staging gate", EXIT_GATE)
-        if not self._build("build marts", ["marts"]):
-            return self._stop("build marts", EXIT_BUILD)
-        if not self._layer_gate("marts", new_batches):
-            return self._stop("marts gate", EXIT_GATE)
+        from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS
+
+        # Each layer: `dbt build` (models + their dbt tests), then the layer's GX suites. dbt
+        # data tests that fail are part of the layer's gate: the GX suites still run, to show
+        # the data at fault, and the run stops at that gate. A model or unit test that fails
+        # is a broken build (exit 2), not bad data.
+        for layer, select in (("staging", SELECT_BEFORE_MARTS), ("marts", SELECT_MARTS)):
+            built = self._build(f"build {layer}", select)
+            if built == "error":
+                return self._stop(f"build {layer}", EXIT_BUILD)
+            passed = self._layer_gate(layer, new_batches, dbt_test_failures=self._dbt_test_failures)
+            if not passed:
+                return self._stop(f"{layer} gate", EXIT_GATE)
         return self._publish(batches)
 
     def _raw_gate(self) -> bool:
@@ -168,36 +175,41 @@ class _Run:
             self._report_gate(combined, stage)
         return combined.passed
 
-    def _layer_gate(self, layer: str, new_batches: list[str], *, after_failed_build: bool = False) -> bool:
+    def _layer_gate(self, layer: str, new_batches: list[str], *, dbt_test_failures: list[str]) -> bool:
         from c360.gates import run_layer_gate
 
         name = f"{layer} gate"
         with self._stage(name, gate=True) as stage:
             result = run_layer_gate(layer, self.build_path, self.session, new_batches=new_batches)
-            if after_failed_build:
-                result.notes.append("run after the failed dbt build, to show the data behind it;"
-                                    " models downstream of a failed dbt test were not built")
+            result.problems[:0] = [f"dbt test failed: {f}" for f in dbt_test_failures]
+            if dbt_test_failures:
+                result.notes.append("the GX suites ran on what dbt built; models downstream of a"
+                                    " failed dbt test were not built")
             self._report_gate(result, stage)
         return result.passed
 
-    def _build(self, name: str, select: list[str]) -> bool:
-        from c360.build import build_models
+    def _build(self, name: str, select: str) -> str:
+        """'ok', 'tests' (only dbt data tests failed: bad data) or 'error' (the build broke)."""
+        from c360.build import DbtBuildError, build_models
 
+        self._dbt_test_failures = []
         with self._stage(name) as stage:
             try:
                 result = build_models(duckdb_path=self.build_path, raw_root=self.home / "raw",
                                       as_of=self.as_of, select=select)
-            except Exception as error:  # noqa: BLE001 - the build's own exception, reported whole
-                if type(error).__module__.split(".")[0] != "c360":
-                    raise
+            except DbtBuildError as error:
                 stage.ok = False
-                stage.detail = f"{type(error).__name__}: {error}"
-                _say(_indent(f"dbt build failed ({', '.join(select)}):\n{error}"))
-                return False
-            described = result.describe() if hasattr(result, "describe") else str(result)
+                stage.detail = str(error)
+                _say(_indent(f"dbt build --select {select} FAILED:\n{error}"))
+                tests_only = error.failures and all(f.unique_id.startswith("test.") for f in error.failures)
+                if tests_only and self.build_path.exists():
+                    self._dbt_test_failures = [f.describe() for f in error.failures]
+                    return "tests"
+                return "error"
+            described = result.describe()
             _say(_indent(described))
-            stage.detail = described.splitlines()[0] if described else ""
-        return True
+            stage.detail = described.splitlines()[0]
+        return "ok"
 
     def _publish(self, batches: list[str]) -> int:
         from c360.publish import PublishedVersion, publish
@@ -280,14 +292,10 @@ class _Run:
         return [b for b in batches if b not in already]
 
     def _as_of_date(self) -> str | None:
-        import duckdb
+        from c360.build import resolve_as_of
 
-        try:
-            with duckdb.connect(str(self.build_path), read_only=True) as con:
-                value = con.execute("select max(as_of_date) from marts.customer_360").fetchone()[0]
-            return str(value) if value is not None else self.as_of
-        except duckdb.Error:
-            return self.as_of
+        value = resolve_as_of(self.build_path)
+        return value.isoformat() if value is not None else self.as_of
 
     def _build_docs(self) -> None:
         if self._session is None or not self._session.validated:

@@ -88,7 +88,7 @@ def test_aggregate_expectations_report_the_observed_value(session):
     suite = make_suite(expect("expect_table_columns_to_match_set", column_set=["code", "other"], exact_match=True))
     (outcome,) = session.validate(suite, [Frame("f", codes_frame("A"))])
     assert outcome.blocking
-    assert "observed" in outcome.observed and "_source_line" in outcome.observed
+    assert "_source_line" in outcome.observed and "missing" in outcome.observed
 
 
 def test_data_docs_and_results_are_written_under_the_docs_folder_only(tmp_path):

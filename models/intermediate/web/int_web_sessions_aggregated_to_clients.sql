@@ -1,6 +1,7 @@
 {#-
-    Attributed web sessions per client up to as_of_date: volume, time on site, bounces, and
-    the device and channel mix (share of sessions). Channels follow GA's default channel
+    Attributed web sessions per client up to as_of_date: volume, time on site, bounces, the
+    device and channel mix (session counts), and the most frequent GA sales region (custom
+    dimension `sales_region`; ties broken alphabetically). Channels follow GA's default channel
     grouping; anything else counts as `other`.
 -#}
 with
@@ -18,6 +19,21 @@ sessions as (
     cross join as_of
     where linked.resolution_status = 'attributed'
         and linked.session_date <= as_of.as_of_date
+
+),
+
+sales_regions_ranked as (
+
+    select
+        client_id,
+        sales_region,
+        row_number() over (
+            partition by client_id
+            order by count(*) desc, sales_region asc
+        ) as region_rank
+    from sessions
+    where sales_region is not null
+    group by client_id, sales_region
 
 ),
 
@@ -47,6 +63,18 @@ aggregated as (
     from sessions
     group by client_id
 
+),
+
+final as (
+
+    select
+        aggregated.*,
+        sales_regions_ranked.sales_region as most_frequent_sales_region
+    from aggregated
+    left join sales_regions_ranked
+        on aggregated.client_id = sales_regions_ranked.client_id
+        and sales_regions_ranked.region_rank = 1
+
 )
 
-select * from aggregated
+select * from final

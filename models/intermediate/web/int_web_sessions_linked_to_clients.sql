@@ -17,6 +17,12 @@ visitors as (
 
 ),
 
+custom_dimensions as (
+
+    select * from {{ ref('int_web_sessions_custom_dimensions_pivoted') }}
+
+),
+
 linked as (
 
     select
@@ -28,6 +34,7 @@ linked as (
         sessions.visit_started_at,
         sessions.channel_grouping,
         sessions.device_category,
+        custom_dimensions.sales_region,
         sessions.n_hits,
         sessions.n_pageviews,
         sessions.time_on_site_seconds,
@@ -36,6 +43,8 @@ linked as (
     from sessions
     left join visitors
         on sessions.full_visitor_id = visitors.full_visitor_id
+    left join custom_dimensions
+        on sessions.session_key = custom_dimensions.session_key
 
 )
 

@@ -62,6 +62,7 @@ measured as (
         cast(coalesce(web_sessions.n_referral_sessions, 0) as {{ dbt.type_int() }}) as n_referral_sessions,
         cast(coalesce(web_sessions.n_social_sessions, 0) as {{ dbt.type_int() }}) as n_social_sessions,
         cast(coalesce(web_sessions.n_other_channel_sessions, 0) as {{ dbt.type_int() }}) as n_other_channel_sessions,
+        web_sessions.most_frequent_sales_region as web_sales_region,
         web_hits.most_viewed_page_path_level_1,
         web_hits.most_viewed_page_path_level_2,
         cast(coalesce(web_hits.n_product_detail_views, 0) as {{ dbt.type_int() }}) as n_product_detail_views,

@@ -68,10 +68,8 @@ measured as (
         coalesce(transactions.credit_amount_czk_last_{{ days }}d, 0) as credit_amount_czk_last_{{ days }}d,
         coalesce(transactions.debit_amount_czk_last_{{ days }}d, 0) as debit_amount_czk_last_{{ days }}d,
         transactions.avg_credit_amount_czk_last_{{ days }}d,
-        transactions.avg_debit_amount_czk_last_{{ days }}d,
+        transactions.avg_debit_amount_czk_last_{{ days }}d{{ "," if not loop.last }}
         {%- endfor %}
-
-        true as _end_of_measures
 
     from clients
     cross join as_of

@@ -31,8 +31,8 @@ renamed as (
         {{ c360_unnest_position('products', 'product_index') }} as product_index,
         products.product.productListPosition as product_list_position,
         products.product.productQuantity as product_quantity,
-        {{ c360_micros_to_usd('products.product.productPrice') }} as product_price_usd,
-        {{ c360_micros_to_usd('products.product.productRevenue') }} as product_revenue_usd,
+        {{ c360_micros_to_amount('products.product.productPrice') }} as product_price_amount,
+        {{ c360_micros_to_amount('products.product.productRevenue') }} as product_revenue_amount,
 
         ----------  booleans
         coalesce(products.product.isImpression, false) as is_impression,

@@ -35,8 +35,8 @@ renamed as (
         coalesce(totals.pageviews, 0) as n_pageviews,
         coalesce(totals.timeOnSite, 0) as time_on_site_seconds,
         coalesce(totals.transactions, 0) as n_transactions,
-        {{ c360_micros_to_usd('totals.transactionRevenue') }} as transaction_revenue_usd,
-        {{ c360_micros_to_usd('totals.totalTransactionRevenue') }} as total_transaction_revenue_usd,
+        {{ c360_micros_to_amount('totals.transactionRevenue') }} as transaction_revenue_amount,
+        {{ c360_micros_to_amount('totals.totalTransactionRevenue') }} as total_transaction_revenue_amount,
 
         ----------  booleans
         coalesce(totals.bounces, 0) = 1 as is_bounce,

@@ -5,8 +5,8 @@ DuckDB file given as arguments; `resolve_as_of` reads back the point in time a b
 """
 from c360.build.runner import (
     PROJECT_DIR, SELECT_BEFORE_MARTS, SELECT_MARTS, BuildResult, DbtBuildError, NodeFailure,
-    build_models, resolve_as_of, validate_as_of,
+    build_models, generate_docs, resolve_as_of, validate_as_of,
 )
 
 __all__ = ["PROJECT_DIR", "SELECT_BEFORE_MARTS", "SELECT_MARTS", "BuildResult", "DbtBuildError",
-           "NodeFailure", "build_models", "resolve_as_of", "validate_as_of"]
+           "NodeFailure", "build_models", "generate_docs", "resolve_as_of", "validate_as_of"]

@@ -157,6 +157,26 @@ def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None 
                        counts, warnings)
 
 
+def generate_docs(*, duckdb_path: Path, raw_root: Path, target_path: Path,
+                  project_dir: Path = PROJECT_DIR) -> Path:
+    """`dbt docs generate` against a built DuckDB file; returns the folder holding
+    index.html, manifest.json and catalog.json (serve it with `dbt docs serve`)."""
+    duckdb_path, raw_root = Path(duckdb_path).resolve(), Path(raw_root).resolve()
+    target_path = Path(target_path)
+    args = ["docs", "generate", "--project-dir", str(Path(project_dir).resolve()),
+            "--profiles-dir", str(Path(project_dir).resolve()),
+            "--target-path", str(target_path), "--log-path", str(target_path / "logs")]
+    env = {"C360_DUCKDB_PATH": str(duckdb_path), "C360_RAW_ROOT": str(raw_root)}
+    with _DBT_LOCK, _environment(env):
+        try:
+            outcome = _invoke(args)
+        finally:
+            _release_duckdb()
+    if not outcome.success:
+        raise DbtBuildError(f"dbt docs generate failed: {outcome.exception}", (), target_path)
+    return target_path
+
+
 def resolve_as_of(duckdb_path: Path) -> date | None:
     """The point in time a build used (intermediate.int_as_of_date), None if not built."""
     import duckdb

@@ -67,7 +67,7 @@ class GxSession:
         gx = _gx()
         from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
 
-        self.docs_dir = Path(docs_dir)
+        self.docs_dir = Path(docs_dir).resolve()
         self.run_name = run_name
         in_memory = {"class_name": "InMemoryStoreBackend"}
         config = DataContextConfig(
@@ -242,17 +242,38 @@ def _plain(value):
 def _observed_text(entry: _Merged) -> str:
     if entry.errors:
         return "error: " + "; ".join(entry.errors)
+    if entry.is_map and entry.element_count == 1 and entry.unexpected_count == 1 and len(entry.values) == 1:
+        return f"{next(iter(entry.values))} (the one row checked)"
     if entry.is_map:
         share = entry.unexpected_count / entry.element_count if entry.element_count else 0.0
         text = f"{entry.unexpected_count:,} of {entry.element_count:,} rows unexpected ({share:.4%})"
         if entry.values:
             common = sorted(entry.values.items(), key=lambda kv: -kv[1])[:5]
-            text += "; values " + ", ".join(f"{v} x{n}" for v, n in common)
+            shown = sum(entry.values.values())
+            text += (f"; values " if shown >= entry.unexpected_count else
+                     f"; among the first {shown}: ") + ", ".join(f"{v} x{n}" for v, n in common)
         return text
-    text = f"observed {entry.observed!r}"
+    text = repr(entry.observed)
     if entry.details:
         text += f"; details {entry.details!r}"
     return text
+
+
+def _condition_text(condition) -> str | None:
+    """A GX row condition, as a person reads it: `relationship == 'a -> b'`."""
+    if condition is None or isinstance(condition, str):
+        return condition
+    if hasattr(condition, "model_dump"):
+        condition = condition.model_dump(mode="json")
+    if not isinstance(condition, dict):
+        return str(condition)
+    if condition.get("type") == "comparison":
+        column = condition.get("column", {})
+        column = column.get("name") if isinstance(column, dict) else column
+        return f"{column} {condition.get('operator')} {condition.get('parameter')!r}"
+    if condition.get("type") in ("and", "or"):
+        return f" {condition['type']} ".join(_condition_text(c) for c in condition.get("conditions", []))
+    return condition.get("pass_through_filter") or str(condition)
 
 
 def _outcome(suite: Suite, entry: _Merged, what: str) -> Outcome:
@@ -261,9 +282,7 @@ def _outcome(suite: Suite, entry: _Merged, what: str) -> Outcome:
     column = kwargs.get("column") or (
         f"{kwargs['column_A']}, {kwargs['column_B']}" if "column_A" in kwargs else None
     ) or (", ".join(kwargs["column_list"]) if "column_list" in kwargs else None)
-    condition = kwargs.get("row_condition")
-    if isinstance(condition, dict):
-        condition = condition.get("pass_through_filter") or str(condition)
+    condition = _condition_text(kwargs.get("row_condition"))
     return Outcome(
         suite=suite.name,
         expectation=config["type"],

@@ -69,46 +69,63 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 # --- summaries ------------------------------------------------------------------------------
 
 def key_stats(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
-    """One row per model: rows, null keys, duplicated keys and a few of them."""
-    parts = []
+    """One row per model: rows, null keys, duplicated keys and a few of them.
+
+    One scan per model for the counts; the examples are fetched only for a model that has
+    duplicates (a second, limited query), so a clean build pays one scan per model.
+    """
+    rows = []
     for model, keys in spec["keys"].items():
         _require(con, model, keys)
         key_list = ", ".join(_q(k) for k in keys)
         any_null = " or ".join(f"{_q(k)} is null" for k in keys)
-        struct = ", ".join(f"{_q(k)} := {_q(k)}" for k in keys)
-        parts.append(f"""
-            select '{model}' as model, '{', '.join(keys)}' as key_columns,
-              (select count(*) from {_relation(model)}) as row_count,
-              (select count(*) from {_relation(model)} where {any_null}) as null_keys,
-              (select count(*) from (select 1 from {_relation(model)} where not ({any_null})
-                                     group by {key_list} having count(*) > 1)) as duplicated_keys,
-              (select list(example) from (
-                  select struct_pack({struct}, rows := count(*)) as example
-                  from {_relation(model)} where not ({any_null})
-                  group by {key_list} having count(*) > 1 order by count(*) desc limit {EXAMPLES})
-              ) as examples""")
-    return _df(con, " union all ".join(parts))
+        row_count, null_keys, duplicated = con.execute(f"""
+            select coalesce(sum(n), 0), coalesce(sum(n) filter (where has_null), 0),
+                   count(*) filter (where n > 1 and not has_null)
+            from (select {any_null} as has_null, count(*) as n from {_relation(model)}
+                  group by {key_list}, has_null)""").fetchone()
+        examples = []
+        if duplicated:
+            examples = _examples(con, f"""
+                select {key_list}, count(*) as rows from {_relation(model)} where not ({any_null})
+                group by {key_list} having count(*) > 1 order by count(*) desc, {key_list}""")
+        rows.append({"model": model, "key_columns": ", ".join(keys), "row_count": row_count,
+                     "null_keys": null_keys, "duplicated_keys": duplicated, "examples": examples})
+    return pd.DataFrame(rows, columns=["model", "key_columns", "row_count", "null_keys",
+                                       "duplicated_keys", "examples"])
 
 
 def relationships(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
     """One row per declared link child.column -> parent.column: rows, orphans, examples."""
-    parts = []
+    rows = []
     for link in spec["relationships"]:
         child, column = link["child"], link["column"]
         parent, parent_column = link["parent"], link.get("parent_column", link["column"])
         shown = link.get("show", [column])
         _require(con, child, [column, *shown])
         _require(con, parent, [parent_column])
-        orphans = (f"from {_relation(child)} as c where c.{_q(column)} is not null and not exists"
-                   f" (select 1 from {_relation(parent)} as p where p.{_q(parent_column)} = c.{_q(column)})")
-        struct = ", ".join(f"{_q(s)} := c.{_q(s)}" for s in shown)
-        parts.append(f"""
-            select '{link['name']}' as relationship,
-              (select count(*) from {_relation(child)} where {_q(column)} is not null) as child_rows,
-              (select count(*) {orphans}) as orphan_rows,
-              (select list(example) from (select struct_pack({struct}) as example {orphans}
-                                          limit {EXAMPLES})) as examples""")
-    return _df(con, " union all ".join(parts))
+        joined = (f"from {_relation(child)} as c left join (select distinct {_q(parent_column)} as parent_key"
+                  f" from {_relation(parent)}) as p on p.parent_key = c.{_q(column)}"
+                  f" where c.{_q(column)} is not null")
+        child_rows, orphans = con.execute(
+            f"select count(*), count(*) filter (where p.parent_key is null) {joined}").fetchone()
+        examples = []
+        if orphans:
+            examples = _examples(con, f"select {', '.join('c.' + _q(c) for c in shown)} {joined}"
+                                      f" and p.parent_key is null order by all")
+        rows.append({"relationship": link["name"], "child_rows": child_rows, "orphan_rows": orphans,
+                     "examples": examples})
+    return pd.DataFrame(rows, columns=["relationship", "child_rows", "orphan_rows", "examples"])
+
+
+def _examples(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = con.execute(f"select * from ({sql}) limit {EXAMPLES}")
+    names = [d[0] for d in cursor.description]
+    return [{n: _scalar(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
+
+
+def _scalar(value):
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 
 def ga_hierarchy(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
@@ -116,14 +133,14 @@ def ga_hierarchy(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
     sessions, hits = spec["sessions"], spec["hits"]
     _require(con, sessions, ["session_key", "session_date", "n_hits"])
     _require(con, hits, ["session_key", "hit_number"])
-    return _df(con, f"""
-        with counted as (
-            select s.session_key, s.session_date, s.n_hits as totals_hits,
-                   coalesce(h.hits, 0) as hits_rows, coalesce(h.distinct_hit_numbers, 0) as hit_numbers
-            from {_relation(sessions)} as s
-            left join (select session_key, count(*) as hits, count(distinct hit_number) as distinct_hit_numbers
-                       from {_relation(hits)} group by session_key) as h using (session_key)
-        ),
+    counted = f"""
+        select s.session_key, s.session_date, s.n_hits as totals_hits,
+               coalesce(h.hits, 0) as hits_rows, coalesce(h.distinct_hit_numbers, 0) as hit_numbers
+        from {_relation(sessions)} as s
+        left join (select session_key, count(*) as hits, count(distinct hit_number) as distinct_hit_numbers
+                   from {_relation(hits)} group by session_key) as h using (session_key)"""
+    frame = _df(con, f"""
+        with counted as ({counted}),
         orphan_hits as (
             select count(*) as n from {_relation(hits)} as h
             where not exists (select 1 from {_relation(sessions)} as s where s.session_key = h.session_key)
@@ -134,10 +151,15 @@ def ga_hierarchy(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
                count(*) filter (where totals_hits > 0 and hits_rows <> totals_hits) as sessions_hits_mismatch,
                count(*) filter (where totals_hits = 0 and hits_rows > 0) as sessions_without_totals,
                count(*) filter (where hit_numbers <> hits_rows) as sessions_duplicate_hit_numbers,
-               (select n from orphan_hits) as orphan_hits,
-               list(struct_pack(session_key, totals_hits, hits_rows) order by session_key)
-                   filter (where totals_hits > 0 and hits_rows <> totals_hits)[1:{EXAMPLES}] as examples
+               (select n from orphan_hits) as orphan_hits
         from counted group by session_date order by session_date""")
+    frame["examples"] = [[] for _ in range(len(frame))]
+    for index in frame.index[frame["sessions_hits_mismatch"] > 0]:
+        frame.at[index, "examples"] = _examples(con, f"""
+            select session_key, totals_hits, hits_rows from ({counted})
+            where session_date = '{frame.at[index, "session_date"]}' and totals_hits > 0
+              and hits_rows <> totals_hits order by session_key""")
+    return frame
 
 
 def table_stats(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
@@ -197,7 +219,7 @@ def rows_of(con: duckdb.DuckDBPyConnection, relation: str, *, batch_column: str 
     if batch_column and batches is not None:
         sql += f" where {_q(batch_column)} in (select unnest(?::varchar[]))"
         params.append(list(batches))
-    reader = con.execute(sql, params).fetch_record_batch(chunk_rows)
+    reader = con.execute(sql, params).to_arrow_reader(chunk_rows)
     start = 0
     for batch in reader:
         if batch.num_rows == 0:

@@ -197,9 +197,9 @@ def _transactions(con: duckdb.DuckDBPyConnection, bank: dict[str, Any]) -> dict[
         if len(codes) != 1:
             raise ValueError(f"trans.asc: kind {kind} mixes codes {codes}")
         type_, operation, k_symbol, bank_form, rows = codes[0]
-        amounts = con.execute("select amount from window_trans where kind = ?", [kind]).fetchnumpy()["amount"]
+        values = con.execute("select amount, day(trans_date) dd from window_trans where kind = ?", [kind]).fetchnumpy()
         kinds[kind] = {"type": type_, "operation": operation, "k_symbol": k_symbol, "bank_form": bank_form,
-                       "rows": rows, "amount": _amount_model(amounts),
+                       "rows": rows, "amount": _amount_model(values["amount"]), "day_of_month": _quantiles(values["dd"]),
                        "per_account_month": _sig(rows / exposure)}
     one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
     income_accounts = """select account_id, kind, median(amount) amount from window_trans

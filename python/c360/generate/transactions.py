@@ -42,12 +42,13 @@ NO_PARTNER = -1
 
 # Same-day rows of one account: opening and covering deposits first, month-end items last.
 RANK_FIRST, RANK_REGULAR, RANK_INTEREST, RANK_FEE, RANK_PENALTY = range(5)
+REVERSION = 0.5             # share of the gap to the target closed each month
 MIN_WITHDRAWAL_SCALE = 0.1   # withdrawals shrink to a tenth when money is short
 MAX_WITHDRAWAL_SCALE = 3.0   # and grow at most threefold when it piles up
 LARGEST_WITHDRAWAL = round(cal.TRANS_KINDS["cash_withdrawal"]["amount"]["quantiles"][-1] * 100)
 _GROUP_STRIDE = 1 << 42      # > any deficit in cents; accounts * stride fits int64
 TARGET_NOISE_SIGMA = 0.3     # month-to-month spread of the balance an account settles at
-PAYMENT_DAYS = 28            # incomes and orders fall on a fixed day 1..28
+PAYMENT_DAYS = 28            # incomes and orders keep a fixed day, at most the 28th
 
 TRANS_COLUMNS = (("trans_id", "int"), ("account_id", "int"), ("date", "date"), ("type", "text"),
                  ("operation", "text"), ("amount", "money"), ("balance", "money"), ("k_symbol", "text"),
@@ -117,12 +118,13 @@ def _schedule(rng: np.random.Generator, bank: Bank) -> _Schedule:
         fee=lookup({f: round(fee * 100) for f, fee in cal.STATEMENT_FEES.items()}, accounts["frequency"], np.int64),
         income_kind=income_kind,
         income_amount=income_amount,
-        income_day=rng.integers(0, PAYMENT_DAYS, n),
+        income_day=np.where(income_kind == KIND["pension"], _days(rng, "pension", np.zeros(n, np.int64), PAYMENT_DAYS),
+                            _days(rng, "salary", np.zeros(n, np.int64), PAYMENT_DAYS)),
         income_bank=rng.integers(1, len(BANKS), n),
         income_partner=rng.integers(1, PARTNER_ACCOUNT_LIMIT, n),
         order_first=start,
         order_last=last,
-        order_day=rng.integers(0, PAYMENT_DAYS, len(start)),
+        order_day=_days(rng, "order_payment", np.zeros(len(start), np.int64), PAYMENT_DAYS),
         order_symbol=lookup(SYMBOL, symbol, np.int64),
         order_bank=lookup({b: i for i, b in enumerate(BANKS)}, orders["bank_to"], np.int64),
         card_first=month_index(bank.cards["issued"]) + 1,
@@ -193,9 +195,8 @@ def _poisson_rows(rng: np.random.Generator, active: np.ndarray, from_day: np.nda
         rate = cal.TRANS_KINDS[kind]["per_account_month"] * cal.VOLUME_FACTOR
         counts = rng.poisson(rate * s.activity[active] * exposure)
         first = np.repeat(from_day, counts)
-        day = first + (rng.random(len(first)) * (n_days - first)).astype(np.int64)
         amount, unit = amounts_in_cents(rng, cal.TRANS_KINDS[kind]["amount"], len(first))
-        pieces.append(_rows(kind, np.repeat(active, counts), day, amount, unit=unit))
+        pieces.append(_rows(kind, np.repeat(active, counts), _days(rng, kind, first, n_days), amount, unit=unit))
     return pieces
 
 
@@ -221,7 +222,16 @@ def _card_rows(rng: np.random.Generator, m: int, n_days: int, bank: Bank, s: _Sc
     counts = rng.poisson(cal.CARD_WITHDRAWALS_PER_MONTH, len(holders))
     account = np.repeat(bank.cards["account_index"][holders], counts)
     amount, unit = amounts_in_cents(rng, cal.TRANS_KINDS["card_withdrawal"]["amount"], len(account))
-    return _rows("card_withdrawal", account, rng.integers(0, n_days, len(account)), amount, unit=unit)
+    day = _days(rng, "card_withdrawal", np.zeros(len(account), np.int64), n_days)
+    return _rows("card_withdrawal", account, day, amount, unit=unit)
+
+
+def _days(rng: np.random.Generator, kind: str, first: np.ndarray, n_days: int) -> np.ndarray:
+    """0-based days of the month, placed like the kind's real ones; in an account's opening
+    month (first > 0) spread evenly over the days left."""
+    typical = np.floor(from_quantiles(rng, cal.TRANS_KINDS[kind]["day_of_month"], len(first))).astype(np.int64) - 1
+    remaining = first + (rng.random(len(first)) * (n_days - first)).astype(np.int64)
+    return np.where(first > 0, remaining, np.minimum(typical, n_days - 1))
 
 
 def _signed(rows: Columns) -> np.ndarray:
@@ -233,8 +243,8 @@ def _revert_to_target(rng: np.random.Generator, rows: Columns, balance: np.ndarr
     """Rescale this month's withdrawals towards the account's target balance.
 
     An account above its target spends more (up to MAX_WITHDRAWAL_SCALE times what was
-    drawn, the rest of its surplus in one extra cash withdrawal of at most the largest real
-    one), an account below it spends less (down to MIN_WITHDRAWAL_SCALE); amounts keep their
+    drawn; beyond that, once the excess exceeds the target itself, in one extra cash
+    withdrawal of at most the largest real one), an account below it spends less (down to MIN_WITHDRAWAL_SCALE); amounts keep their
     rounding unit. An
     account whose standing orders exceed its money gets a cash deposit on the month's first
     day that brings it back to its target (in whole hundreds).
@@ -248,13 +258,15 @@ def _revert_to_target(rng: np.random.Generator, rows: Columns, balance: np.ndarr
     available = balance + credits - fixed
     target = s.target * np.exp(rng.normal(0, TARGET_NOISE_SIGMA, n))
     surplus = available - target
-    factor = np.clip(surplus / np.maximum(drawn, 1), MIN_WITHDRAWAL_SCALE, MAX_WITHDRAWAL_SCALE)
+    wanted = drawn + REVERSION * (surplus - drawn)
+    factor = np.clip(wanted / np.maximum(drawn, 1), MIN_WITHDRAWAL_SCALE, MAX_WITHDRAWAL_SCALE)
     rescaled = np.floor(amount * factor[account] / rows["unit"]) * rows["unit"]
     rows = rows | {"amount": np.where(discretionary, rescaled, amount).astype(np.int64)}
-    rich = np.flatnonzero(surplus - MAX_WITHDRAWAL_SCALE * drawn >= 10_000)
-    spend = np.minimum(surplus[rich] - MAX_WITHDRAWAL_SCALE * drawn[rich], LARGEST_WITHDRAWAL) // 10_000 * 10_000
-    short = np.flatnonzero(available < 0)
-    cover = np.ceil(-surplus[short] / 10_000).astype(np.int64) * 10_000
+    left = wanted - MAX_WITHDRAWAL_SCALE * drawn
+    rich = np.flatnonzero(left >= target)  # only money piling up far beyond the target
+    spend = np.minimum(left[rich], LARGEST_WITHDRAWAL) // 10_000 * 10_000
+    short = np.flatnonzero(balance - fixed < 0)
+    cover = np.ceil((target - balance + fixed)[short] / 10_000).astype(np.int64) * 10_000
     return _concat([
         rows,
         _rows("cash_withdrawal", rich, rng.integers(0, n_days, len(rich)), spend.astype(np.int64),

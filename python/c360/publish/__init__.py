@@ -7,6 +7,12 @@ complete one, never a half-written file, and never a lock held by the build. A r
 already had the old file open keeps reading the old version (its open file survives the
 rename) until it reconnects.
 
+The published database is self-contained. dbt builds staging (and some quality models) as
+views over the raw zone's Parquet files; a view would read whatever the raw zone holds at
+query time, new ungated batches included. Publishing therefore freezes every view of the
+analyst schemas (staging, intermediate, marts) into a table holding exactly the data the gates
+passed, and drops the `raw_*` schemas of source views, in the build file, before the swap.
+
 What is published is described twice, written in the same step:
   * inside the database, table `c360_meta.version` (one row), so a query can tell which
     version it reads;
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +36,7 @@ import duckdb
 PUBLISHED_NAME = "c360.duckdb"
 METADATA_NAME = "c360.json"
 VERSION_TABLE = "c360_meta.version"
+FROZEN_SCHEMAS = ("staging", "intermediate", "marts")
 
 
 class PublishError(RuntimeError):
@@ -49,22 +57,22 @@ class PublishedVersion:
 
     def describe(self) -> str:
         lines = [
-            f"published   {self.database}",
-            f"  build     {self.build_id} (built {self.built_at} in {self.build_seconds:.1f} s,"
+            f"published       {self.database}",
+            f"  build         {self.build_id} (built {self.built_at} in {self.build_seconds:.1f} s,"
             f" published {self.published_at})",
-            f"  as of     {self.as_of_date}",
-            f"  batches   {len(self.batches)}: {', '.join(self.batches)}",
+            f"  as of         {self.as_of_date}",
+            f"  batches       {len(self.batches)}: {', '.join(self.batches)}",
         ]
         for gate, summary in self.gates.items():
             verdict = "passed" if summary.get("passed") else "FAILED"
-            lines.append(f"  {gate + ' gate':<10}{verdict}: {summary.get('expectations', 0)} expectations,"
+            lines.append(f"  {gate + ' gate':<13} {verdict}: {summary.get('expectations', 0)} expectations,"
                          f" {len(summary.get('warnings', []))} warnings")
             for warning in summary.get("warnings", []):
                 where = f" [{warning['condition']}]" if warning.get("condition") else ""
-                lines.append(f"              warn {warning['suite']} {warning['expectation']}"
+                lines.append(f"                warn {warning['suite']} {warning['expectation']}"
                              f"({warning.get('column')}){where}: {warning['observed']}")
         if self.docs:
-            lines.append(f"  docs      {self.docs}")
+            lines.append(f"  docs          {self.docs}")
         return "\n".join(lines)
 
 
@@ -79,9 +87,16 @@ def new_build_path(home: Path, build_id: str) -> Path:
 
 
 def remove_old_builds(home: Path, keep: Path | None = None) -> None:
-    """Remove build files left by earlier runs (except `keep`)."""
-    for path in (Path(home) / "builds").glob("*.duckdb*"):
-        if keep is None or not path.name.startswith(keep.name):
+    """Remove what earlier runs left in `<home>/builds/` (databases, dbt artifacts)."""
+    builds = Path(home) / "builds"
+    if not builds.is_dir():
+        return
+    for path in builds.iterdir():
+        if keep is not None and path.name.startswith(keep.stem):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
             path.unlink(missing_ok=True)
 
 
@@ -93,6 +108,7 @@ def publish(build_path: Path, home: Path, version: PublishedVersion) -> Path:
     version.database = str(target)
     try:
         with duckdb.connect(str(build_path)) as con:
+            freeze_views(con)
             con.execute("create schema if not exists c360_meta")
             con.execute(f"create or replace table {VERSION_TABLE} (build_id varchar, as_of_date date,"
                         " batches varchar[], built_at timestamp, build_seconds double,"
@@ -113,6 +129,26 @@ def publish(build_path: Path, home: Path, version: PublishedVersion) -> Path:
     _fsync(target.parent)
     _write_json_atomic(home / METADATA_NAME, asdict(version))
     return target
+
+
+def freeze_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Turn every view of the analyst schemas into a table of its current rows; drop the
+    schemas of raw-zone source views. Returns the relations frozen."""
+    frozen = []
+    views = con.execute(
+        "select schema_name, view_name from duckdb_views() where not internal and schema_name in"
+        f" ({', '.join('?' for _ in FROZEN_SCHEMAS)}) order by all", list(FROZEN_SCHEMAS)).fetchall()
+    for schema, name in views:
+        relation, temporary = f'"{schema}"."{name}"', f'"{schema}"."__c360_frozen_{name}"'
+        con.execute(f"create table {temporary} as select * from {relation}")
+        con.execute(f"drop view {relation}")
+        con.execute(f'alter table {temporary} rename to "{name}"')
+        frozen.append(f"{schema}.{name}")
+    raw_schemas = con.execute("select distinct schema_name from duckdb_views()"
+                              " where not internal and schema_name like 'raw\\_%' escape '\\'").fetchall()
+    for (schema,) in raw_schemas:
+        con.execute(f'drop schema "{schema}" cascade')
+    return frozen
 
 
 def read_published(home: Path) -> PublishedVersion | None:

@@ -33,7 +33,7 @@ def describe_status(home: Path) -> tuple[str, int]:
     run = last_run(home)
     if run and (version is None or run["run_id"] != version.build_id):
         where = f" at {run['stopped_at']}" if run.get("stopped_at") else ""
-        lines.append(f"last run    {run['run_id']}: {run['outcome']}{where} ({run.get('seconds', 0):.1f} s)")
+        lines.append(f"last run        {run['run_id']}: {run['outcome']}{where} ({run.get('seconds', 0):.1f} s)")
         for gate, summary in run.get("gates", {}).items():
             for failure in summary.get("failed", []):
                 if "problem" in failure:
@@ -46,6 +46,6 @@ def describe_status(home: Path) -> tuple[str, int]:
         for stage in failed_builds:
             lines.append(f"  {stage['name']}: {stage['detail'].splitlines()[0] if stage['detail'] else 'failed'}")
         if run.get("docs"):
-            lines.append(f"  docs      {run['docs']}")
-        lines.append(f"  record    {home / 'runs' / (run['run_id'] + '.json')}")
+            lines.append(f"  docs          {run['docs']}")
+        lines.append(f"  record        {home / 'runs' / (run['run_id'] + '.json')}")
     return "\n".join(lines), 0 if version is not None else 1
