@@ -41,7 +41,7 @@ sys.path.insert(0, str(BENCH / "baselines"))
 from compare import compare  # noqa: E402
 from memory import run_measured  # noqa: E402
 from report import render  # noqa: E402
-from stages import STAGES, c360_command, delta_landing, run_c360  # noqa: E402
+from stages import DBT_STAGES, STAGES, c360_command, delta_landing, run_c360  # noqa: E402
 
 BASELINES = {
     "floor": BENCH / "baselines" / "floor.py",
@@ -170,7 +170,7 @@ def median_of(runs: list[dict], *keys: str):
 
 
 def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeout: float | None,
-               extra: tuple[str, ...] = ()) -> dict:
+               extra: tuple[str, ...] = (), with_delta: bool = True) -> dict:
     home = scale_dir / "home"
     logs = scale_dir / "logs"
     logs.mkdir(exist_ok=True)
@@ -185,10 +185,10 @@ def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeo
         cold_runs.append(cold)
         log(f"scale {scale:g}: cold c360 run #{i}: {'ok' if cold['ok'] else 'FAILED'} in {cold['seconds']:.1f} s,"
             f" peak {cold['peak_mib']:.0f} MiB")
-        if cold["ok"]:
-            delta, delta_mode = delta_landing(landing, scale_dir, scale)
+        if cold["ok"] and with_delta:
+            delta_folder, delta_mode = delta_landing(landing, scale_dir, scale)
             log(f"scale {scale:g}: delta run #{i} ({delta_mode})")
-            delta_run = run_c360(delta, home, logs / f"c360-delta-{i}.log", timeout=timeout, extra=extra)
+            delta_run = run_c360(delta_folder, home, logs / f"c360-delta-{i}.log", timeout=timeout, extra=extra)
             delta_runs.append(delta_run)
         return cold
 
@@ -276,8 +276,13 @@ def ratios(entry: dict) -> dict:
     return {"c360_over_floor": ratio(c360, base.get("floor")),
             "pandas_over_c360": ratio(base.get("pandas"), c360),
             "pyspark_over_c360": ratio(base.get("pyspark"), c360),
-            "dbt_build_over_floor": ratio(entry["c360"]["cold"]["stages"].get("dbt build", {}).get("seconds"),
-                                          base.get("floor"))}
+            "dbt_build_over_floor": ratio(dbt_seconds(entry["c360"]["cold"]), base.get("floor"))}
+
+
+def dbt_seconds(summary: dict) -> float | None:
+    """The dbt build alone: the pipeline's two dbt stages (medians)."""
+    seconds = [summary["stages"].get(s, {}).get("seconds") for s in DBT_STAGES]
+    return round(sum(seconds), 3) if all(s is not None for s in seconds) else None
 
 
 def bench_scale(args, scale: float, baselines: list[str], skipped: dict) -> dict:
@@ -291,7 +296,7 @@ def bench_scale(args, scale: float, baselines: list[str], skipped: dict) -> dict
         landing = scale_dir / "landing"
     entry = {"scale": scale, "measured_at": _now(), "machine": machine(), "generated": generated}
     extra = ("--accept-quarantine",) if args.accept_quarantine else ()
-    entry["c360"] = bench_c360(scale_dir, landing, args.repeats, scale, args.timeout, extra)
+    entry["c360"] = bench_c360(scale_dir, landing, args.repeats, scale, args.timeout, extra, not args.no_delta)
     home = Path(entry["c360"]["home"])
     entry["rows"] = raw_rows(home / "raw")
     entry["raw_mib"] = round(_size_mib(home / "raw"), 1) if (home / "raw").exists() else None
@@ -337,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="do not merge with earlier results in --json")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the data of scales >= 100 (deleted after use by default: disk)")
+    parser.add_argument("--no-delta", action="store_true", help="skip the delta run after each cold run")
     parser.add_argument("--accept-quarantine", action="store_true",
                         help="pass --accept-quarantine to c360 run (real data: the CRM sample is malformed)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before a run is stopped")

@@ -140,3 +140,25 @@ def test_a_reader_during_a_whole_run_reads_the_old_version_then_the_new_one(publ
     second = read_published(home)
     assert second.build_id != first.build_id and len(second.batches) == 2
     assert reads[-1] == {"fresh": {"build_id": second.build_id, "clients": 13}}
+
+
+def test_c360_status_says_when_nothing_is_published_and_what_is(tmp_path, capsys):
+    from c360.cli import main
+
+    assert main(["status", "--home", str(tmp_path)]) == 1
+    assert "nothing published yet" in capsys.readouterr().out
+    publish(make_build(tmp_path, "b-1", clients=3), tmp_path, version("b-1"))
+    assert main(["status", "--home", str(tmp_path)]) == 0
+    assert "build         b-1" in capsys.readouterr().out
+
+
+def test_a_second_run_on_the_same_home_is_refused_while_one_is_running(tmp_path, capsys):
+    import fcntl
+
+    from c360.pipeline import EXIT_START, run_pipeline
+
+    (tmp_path / "home").mkdir()
+    with (tmp_path / "home" / ".c360-run.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert run_pipeline(landing=tmp_path / "landing", home=tmp_path / "home") == EXIT_START
+    assert "another c360 run is using" in capsys.readouterr().out

@@ -1,7 +1,9 @@
 """Running a suite through GX's pandas engine: severity, chunks, parameters, reports, Data Docs."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -98,4 +100,7 @@ def test_data_docs_and_results_are_written_under_the_docs_folder_only(tmp_path):
     index = session.build_docs()
     assert index == tmp_path / "docs" / "run-1" / "index.html" and index.is_file()
     assert list((tmp_path / "docs" / "run-1" / "results").rglob("*.json"))
-    assert list((tmp_path / "docs" / "run-1" / "validations").rglob("*.html"))
+    pages = list((tmp_path / "docs" / "run-1" / "validations").rglob("*.html"))
+    assert pages and all(re.fullmatch(r"[A-Za-z0-9._=/-]+", str(p.relative_to(tmp_path))) for p in pages)
+    links = re.findall(r"'_table_row_link_path': '([^']+)'", index.read_text())
+    assert links and all((index.parent / unquote(link)).is_file() for link in links)

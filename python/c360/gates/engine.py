@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import os
 import warnings
 from collections.abc import Iterable
@@ -132,9 +133,9 @@ class GxSession:
         merged: dict[str, _Merged] = {}
         for frame in frames:
             self._assets += 1
-            # GX stores results under the asset name: no path separators allowed.
-            asset_name = f"{suite.name} {frame.label}".replace("/", ":").replace("\\", ":")
-            asset = self.datasource.add_dataframe_asset(f"{asset_name} #{self._assets}")
+            # GX names result files and Data Docs pages after the asset: keep it URL-safe.
+            slug = re.sub(r"[^A-Za-z0-9._=-]+", "-", frame.label).strip("-")[:100]
+            asset = self.datasource.add_dataframe_asset(f"{self._assets:03d}-{slug}")
             batch = asset.add_batch_definition_whole_dataframe("frame")
             definition = self.context.validation_definitions.add(gx.ValidationDefinition(
                 name=f"{suite.name}#{self._assets}", data=batch, suite=gx_suite))

@@ -85,20 +85,37 @@ def run_raw_gate(home: Path, batch_ids: list[str], session: GxSession, *,
 
 
 def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
-    """The rows of every Parquet file in `folder`, a bounded chunk at a time."""
-    for path in sorted(folder.glob("*.parquet")):
-        parquet = pq.ParquetFile(path)
-        rows = parquet.metadata.num_rows
-        if rows == 0:
-            continue
-        size = sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.num_row_groups))
-        chunk_rows = max(1_000, min(MAX_CHUNK_ROWS, int(rows * CHUNK_BYTES / max(size, 1))))
-        start = 0
+    """The rows of every Parquet file in `folder`, in chunks of about CHUNK_BYTES.
+
+    Small files (one per delivered file: a GA day, a monthly transactions extract) are
+    gathered into one chunk, large ones split, so the number of GX validations depends on
+    the volume, not on the number of files.
+    """
+    files = [pq.ParquetFile(path) for path in sorted(folder.glob("*.parquet"))]
+    rows = sum(f.metadata.num_rows for f in files)
+    if not rows:
+        return
+    size = sum(f.metadata.row_group(i).total_byte_size for f in files for i in range(f.num_row_groups))
+    chunk_rows = max(1_000, min(MAX_CHUNK_ROWS, int(rows * CHUNK_BYTES / max(size, 1))))
+    pending: list[pa.RecordBatch] = []
+    start = 0
+
+    def frame() -> Frame:
+        data = pa.concat_tables([pa.Table.from_batches([b]) for b in pending],
+                                promote_options="default").to_pandas()
+        data.index = pd.RangeIndex(start, start + len(data))
+        return Frame(f"{label} rows {start + 1}-{start + len(data)}", data)
+
+    for parquet in files:
         for batch in parquet.iter_batches(batch_size=chunk_rows):
-            data = pa.Table.from_batches([batch]).to_pandas()
-            data.index = pd.RangeIndex(start, start + len(data))
-            yield Frame(f"{label} {path.name} rows {start + 1}-{start + len(data)}", data)
-            start += len(data)
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= chunk_rows:
+                chunk = frame()
+                yield chunk
+                start += len(chunk.data)
+                pending = []
+    if pending:
+        yield frame()
 
 
 def manifest_frame(home: Path, manifest: dict) -> pd.DataFrame:

@@ -9,7 +9,8 @@ and checks that the committed module still matches.
 Caveat: the public trans.asc is truncated (complete rows 1993-01-01..1994-03-31). Code
 values, amounts and per-account-month rates come from its complete months (1993-01 ..
 1994-02); the overall volume is then scaled to the documented full size (1,056,320 rows)
-through VOLUME_FACTOR. The card-withdrawal rate rests on the few cards issued that early.
+through VOLUME_FACTOR. The card-withdrawal rate rests on the five cards issued that early
+(12 withdrawals), so it is the roughest constant.
 """
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ WINDOW_START, WINDOW_END = "1993-01-01", "1994-03-01"  # end exclusive
 QUANTILE_STEPS = 21  # 0%, 5%, ..., 100%
 
 # Every transaction row of the window falls in exactly one kind; the generator writes each
-# kind with the codes found here. bank_form: none (no bank/account), blank ("" / "0"),
-# partner (a bank code and an account number).
+# kind with the codes found here (an order payment carries its order's k_symbol instead).
+# bank_form: none (no bank/account), blank ("" / "0"), partner (bank code, account number).
 KIND_FILTERS = {
     "opening_deposit": "is_first",
     "cash_deposit": "operation = 'VKLAD' and not is_first",
@@ -67,8 +68,23 @@ def _quantiles(values: Any, digits: int = 6) -> tuple[float, ...]:
     return tuple(_sig(q, digits) for q in qs)
 
 
-def _counts(rows: list[tuple]) -> dict:
-    return {key: int(n) for key, n in rows}
+def _frequencies(values: Any) -> dict:
+    """{value: count}, sorted by value."""
+    return dict(sorted(Counter(values).items()))
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
+    return con.execute(sql, params).fetchone()[0]
+
+
+def _column(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> np.ndarray:
+    """The query's single column as a numpy array."""
+    return next(iter(con.execute(sql, params).fetchnumpy().values()))
+
+
+def _count_by(con: duckdb.DuckDBPyConnection, sql: str) -> dict:
+    """{key: count} from a query returning (key, count) rows."""
+    return {key: int(n) for key, n in con.execute(sql).fetchall()}
 
 
 def _amount_model(amounts: np.ndarray) -> dict[str, Any]:
@@ -117,58 +133,54 @@ def _connect(berka: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _bank_entities(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731 - terse scalar fetch
-    col = lambda sql: con.execute(sql).fetchnumpy()["v"]  # noqa: E731
-    horizon_end = one("select make_date(year(greatest(max(issued), (select max(loan_date) from loan))), 12, 31) from card")
+    horizon_end = _scalar(con, "select make_date(year(greatest(max(issued), (select max(loan_date) from loan))), 12, 31) from card")
     end = f"date '{horizon_end}'"
     return {
-        "ROW_COUNTS": {t: one(f"select count(*) from {t}") for t in ("client", "account", "disp", "card", "loan")}
-        | {"order": one("select count(*) from orders"), "trans": TRANS_FULL_ROWS},
-        "HORIZON": (str(one("select min(open_date) from account")), str(horizon_end)),
+        "ROW_COUNTS": {t: _scalar(con, f"select count(*) from {t}") for t in ("client", "account", "disp", "card", "loan")}
+        | {"order": _scalar(con, "select count(*) from orders"), "trans": TRANS_FULL_ROWS},
+        "HORIZON": (str(_scalar(con, "select min(open_date) from account")), str(horizon_end)),
         # Real keys are sparse; the generator keeps each table's first id and mean gap.
         "ID_RANGES": {t: con.execute(f"select min({t}_id), max({t}_id) from {src}").fetchone()
                       for t, src in (("account", "account"), ("client", "client"), ("disp", "disp"), ("card", "card"),
                                      ("loan", "loan"), ("order", "orders"), ("trans", "trans"))},
-        "ACCOUNT_FREQUENCIES": _counts(con.execute("select frequency, count(*) from account group by 1 order by 1").fetchall()),
-        "ACCOUNT_OPEN_MONTHS": _counts(con.execute("select strftime(open_date, '%Y-%m'), count(*) from account group by 1 order by 1").fetchall()),
-        "ACCOUNT_DISTRICTS": _counts(con.execute("select district_id, count(*) from account group by 1 order by 1").fetchall()),
-        "CLIENT_HOME_DISTRICT_SHARE": _sig(one("""select avg((c.district_id = a.district_id)::int)
+        "ACCOUNT_FREQUENCIES": _count_by(con, "select frequency, count(*) from account group by 1 order by 1"),
+        "ACCOUNT_OPEN_MONTHS": _count_by(con, "select strftime(open_date, '%Y-%m'), count(*) from account group by 1 order by 1"),
+        "ACCOUNT_DISTRICTS": _count_by(con, "select district_id, count(*) from account group by 1 order by 1"),
+        "CLIENT_HOME_DISTRICT_SHARE": _sig(_scalar(con, """select avg((c.district_id = a.district_id)::int)
             from disp d join client c using (client_id) join account a using (account_id)"""), 4),
-        "OWNER_AGE_AT_OPEN": _quantiles(col("""select datediff('day', birth_date, open_date) / 365.25 v
+        "OWNER_AGE_AT_OPEN": _quantiles(_column(con, """select datediff('day', birth_date, open_date) / 365.25 v
             from owner join account using (account_id)"""), 4),
-        "OWNER_WOMAN_SHARE": _sig(one("select avg(is_woman::int) from owner"), 4),
-        "DISPONENT_SHARE": _sig(one("select avg((type = 'DISPONENT')::int) * count(*) / count(distinct account_id) from disp"), 4),
-        "DISPONENT_OPPOSITE_SEX_SHARE": _sig(one("""select avg((o.is_woman != c.is_woman)::int) from disp d
+        "OWNER_WOMAN_SHARE": _sig(_scalar(con, "select avg(is_woman::int) from owner"), 4),
+        "DISPONENT_OPPOSITE_SEX_SHARE": _sig(_scalar(con, """select avg((o.is_woman != c.is_woman)::int) from disp d
             join client c using (client_id) join owner o using (account_id) where d.type = 'DISPONENT'"""), 4),
-        "DISPONENT_AGE_GAP": _quantiles(col("""select datediff('day', o.birth_date, c.birth_date) / 365.25 v
+        "DISPONENT_AGE_GAP": _quantiles(_column(con, """select datediff('day', o.birth_date, c.birth_date) / 365.25 v
             from disp d join client c using (client_id) join owner o using (account_id) where d.type = 'DISPONENT'"""), 4),
-        "CARD_TYPES": _counts(con.execute("select type, count(*) from card group by 1 order by 1").fetchall()),
-        "CARD_HOLDER_TYPES": _counts(con.execute("select d.type, count(*) from card join disp d using (disp_id) group by 1").fetchall()),
+        "CARD_TYPES": _count_by(con, "select type, count(*) from card group by 1 order by 1"),
         "JUNIOR_CARD_AGE": tuple(con.execute("""select min(age), max(age) from (select card.type,
             date_sub('year', c.birth_date, card.issued) age from card join disp d using (disp_id)
             join client c using (client_id)) where type = 'junior'""").fetchone()),
-        "CARD_MIN_DELAY_DAYS": one("select min(datediff('day', open_date, issued)) from card join disp using (disp_id) join account using (account_id)"),
-        "CARD_ISSUE_POSITION": _quantiles(col(f"""with d as (select datediff('day', open_date, issued) delay,
+        "CARD_MIN_DELAY_DAYS": _scalar(con, "select min(datediff('day', open_date, issued)) from card join disp using (disp_id) join account using (account_id)"),
+        "CARD_ISSUE_POSITION": _quantiles(_column(con, f"""with d as (select datediff('day', open_date, issued) delay,
             datediff('day', open_date, {end}) span from card join disp using (disp_id) join account using (account_id))
             select (delay - m) / (span - m) v from d, (select min(delay) m from d)"""), 4),
-        "LOAN_DURATIONS": _counts(con.execute("select duration, count(*) from loan group by 1 order by 1").fetchall()),
-        "LOAN_PAYMENTS": _quantiles(col("select payments v from loan")),
-        "LOAN_MIN_DELAY_DAYS": one("select min(datediff('day', open_date, loan_date)) from loan join account using (account_id)"),
-        "LOAN_DATE_POSITION": _quantiles(col(f"""with d as (select datediff('day', open_date, loan_date) delay,
+        "LOAN_DURATIONS": _count_by(con, "select duration, count(*) from loan group by 1 order by 1"),
+        "LOAN_PAYMENTS": _quantiles(_column(con, "select payments v from loan")),
+        "LOAN_MIN_DELAY_DAYS": _scalar(con, "select min(datediff('day', open_date, loan_date)) from loan join account using (account_id)"),
+        "LOAN_DATE_POSITION": _quantiles(_column(con, f"""with d as (select datediff('day', open_date, loan_date) delay,
             datediff('day', open_date, {end}) span from loan join account using (account_id))
             select (delay - m) / (span - m) v from d, (select min(delay) m from d)"""), 4),
         # A/B finished (paid / unpaid), C/D running (fine / in debt): finished is a date fact.
-        "LOAN_FINISHED_STATUSES": _counts(con.execute(f"""select status, count(*) from loan
-            where loan_date + to_months(duration) <= {end} group by 1 order by 1""").fetchall()),
-        "LOAN_RUNNING_STATUSES": _counts(con.execute(f"""select status, count(*) from loan
-            where loan_date + to_months(duration) > {end} group by 1 order by 1""").fetchall()),
-        "ORDERS_PER_ACCOUNT": _counts(con.execute("""select n, count(*) from (select a.account_id,
+        "LOAN_FINISHED_STATUSES": _count_by(con, f"""select status, count(*) from loan
+            where loan_date + to_months(duration) <= {end} group by 1 order by 1"""),
+        "LOAN_RUNNING_STATUSES": _count_by(con, f"""select status, count(*) from loan
+            where loan_date + to_months(duration) > {end} group by 1 order by 1"""),
+        "ORDERS_PER_ACCOUNT": _count_by(con, """select n, count(*) from (select a.account_id,
             count(o.order_id) n from account a left join orders o on o.account_id = a.account_id and o.k_symbol != 'UVER'
-            group by 1) group by 1 order by 1""").fetchall()),
-        "ORDER_SYMBOLS": _counts(con.execute("select k_symbol, count(*) from orders where k_symbol != 'UVER' group by 1 order by 1").fetchall()),
-        "ORDER_AMOUNTS": {k: _amount_model(con.execute("select amount from orders where k_symbol = ?", [k]).fetchnumpy()["amount"])
+            group by 1) group by 1 order by 1"""),
+        "ORDER_SYMBOLS": _count_by(con, "select k_symbol, count(*) from orders where k_symbol != 'UVER' group by 1 order by 1"),
+        "ORDER_AMOUNTS": {k: _amount_model(_column(con, "select amount from orders where k_symbol = ?", [k]))
                           for (k,) in con.execute("select distinct k_symbol from orders where k_symbol != 'UVER' order by 1").fetchall()},
-        "BANK_CODES": _counts(con.execute("select bank_to, count(*) from orders group by 1 order by 1").fetchall()),
+        "BANK_CODES": _count_by(con, "select bank_to, count(*) from orders group by 1 order by 1"),
     }
 
 
@@ -185,10 +197,10 @@ def _transactions(con: duckdb.DuckDBPyConnection, bank: dict[str, Any]) -> dict[
         from account, range(date '{WINDOW_START}', date '{WINDOW_END}', interval 1 month) r(m)
         where m >= date_trunc('month', open_date) group by all;
     """)
-    unclassified = con.execute("select count(*) from window_trans where kind is null").fetchone()[0]
+    unclassified = _scalar(con, "select count(*) from window_trans where kind is null")
     if unclassified:
         raise ValueError(f"trans.asc: {unclassified} window rows match no transaction kind")
-    exposure = con.execute("select sum(active_months) from exposure").fetchone()[0]
+    exposure = _scalar(con, "select sum(active_months) from exposure")
     kinds = {}
     for kind in KIND_FILTERS:
         codes = con.execute("""select type, operation, mode(k_symbol),
@@ -201,41 +213,40 @@ def _transactions(con: duckdb.DuckDBPyConnection, bank: dict[str, Any]) -> dict[
         kinds[kind] = {"type": type_, "operation": operation, "k_symbol": k_symbol, "bank_form": bank_form,
                        "rows": rows, "amount": _amount_model(values["amount"]), "day_of_month": _quantiles(values["dd"]),
                        "per_account_month": _sig(rows / exposure)}
-    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
     income_accounts = """select account_id, kind, median(amount) amount from window_trans
         where kind in ('salary', 'pension') group by all"""
     owner_age = "date_sub('year', o.birth_date, a.open_date)"
-    pension_min_age = one(f"""select min({owner_age}) from ({income_accounts}) i join owner o using (account_id)
+    pension_min_age = _scalar(con, f"""select min({owner_age}) from ({income_accounts}) i join owner o using (account_id)
         join account a using (account_id) where kind = 'pension'""")
     window_accounts = f"""select e.account_id, {owner_age} >= {pension_min_age} elderly, i.kind from exposure e
         join owner o using (account_id) join account a using (account_id) left join ({income_accounts}) i using (account_id)"""
-    card_months = one(f"""select sum(datediff('day', issued, date '{WINDOW_END}')) / 30.4375 from card
+    card_months = _scalar(con, f"""select sum(datediff('day', issued, date '{WINDOW_END}')) / 30.4375 from card
         where issued < date '{WINDOW_END}'""")
     card_rate = _sig(kinds["card_withdrawal"]["rows"] / card_months, 4)
-    per_account_balance = """select account_id, median(balance) v from window_trans join account using (account_id)
-        where datediff('month', open_date, trans_date) >= 3 group by 1"""
+    per_account_balance = """select median(balance) from window_trans join account using (account_id)
+        where datediff('month', open_date, trans_date) >= 3 group by account_id"""
     return {
         "TRANS_WINDOW": (WINDOW_START, WINDOW_END),
-        "TRANS_WINDOW_ROWS": one("select count(*) from trans"),
+        "TRANS_WINDOW_ROWS": _scalar(con, "select count(*) from trans"),
         "TRANS_WINDOW_EXPOSURE_MONTHS": _sig(exposure),
         "TRANS_KINDS": kinds,
         "POISSON_KINDS": POISSON_KINDS,
-        "ORDER_PAYMENT_SYMBOLS": _counts(con.execute("""select k_symbol, count(*) from window_trans
-            where kind = 'order_payment' group by 1 order by 1""").fetchall()),
+        "ORDER_PAYMENT_SYMBOLS": _count_by(con, """select k_symbol, count(*) from window_trans
+            where kind = 'order_payment' group by 1 order by 1"""),
         "STATEMENT_FEES": {f: _sig(a) for f, a in con.execute("""select frequency, mode(amount)
             from window_trans join account using (account_id) where kind = 'statement_fee' group by 1 order by 1""").fetchall()},
-        "INTEREST_MONTHLY_RATE": _sig(one("""select median(amount / (balance - amount)) from window_trans
+        "INTEREST_MONTHLY_RATE": _sig(_scalar(con, """select median(amount / (balance - amount)) from window_trans
             where kind = 'interest' and balance > amount"""), 4),
         "PENSION_MIN_AGE": pension_min_age,
-        "PENSION_SHARE": _sig(one(f"""select avg(coalesce(kind = 'pension', false)::int)
+        "PENSION_SHARE": _sig(_scalar(con, f"""select avg(coalesce(kind = 'pension', false)::int)
             from ({window_accounts}) where elderly"""), 4),
-        "SALARY_SHARE": _sig(one(f"""select avg(coalesce(kind = 'salary', false)::int) from ({window_accounts})
+        "SALARY_SHARE": _sig(_scalar(con, f"""select avg(coalesce(kind = 'salary', false)::int) from ({window_accounts})
             where kind is distinct from 'pension'"""), 4),
-        "INCOME_AMOUNTS": {k: _amount_model(con.execute(f"select amount from ({income_accounts}) where kind = ?", [k]).fetchnumpy()["amount"])
+        "INCOME_AMOUNTS": {k: _amount_model(_column(con, f"select amount from ({income_accounts}) where kind = ?", [k]))
                            for k in ("salary", "pension")},
         "CARD_WITHDRAWALS_PER_MONTH": card_rate,
         "ACTIVITY_SHAPE": _activity_shape(con),
-        "TARGET_BALANCE": _quantiles(con.execute(per_account_balance).fetchnumpy()["v"]),
+        "TARGET_BALANCE": _quantiles(_column(con, per_account_balance)),
         "VOLUME_FACTOR": _volume_factor(con, bank, kinds, card_rate),
     }
 
@@ -261,14 +272,16 @@ def _volume_factor(con: duckdb.DuckDBPyConnection, bank: dict[str, Any], kinds: 
     after issue.
     """
     end = f"date '{bank['HORIZON'][1]}'"
-    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
-    months_after = lambda start: f"greatest(0, datediff('month', {start}, {end}))"  # noqa: E731
-    account_months = one(f"""select sum({months_after('open_date')}
+
+    def months_after(start: str) -> str:
+        return f"greatest(0, datediff('month', {start}, {end}))"
+
+    account_months = _scalar(con, f"""select sum({months_after('open_date')}
         + (day(last_day(open_date)) - day(open_date) + 1) / day(last_day(open_date))) from account""")
-    order_months = one(f"""select sum({months_after('open_date')}) from orders join account using (account_id)
+    order_months = _scalar(con, f"""select sum({months_after('open_date')}) from orders join account using (account_id)
         where k_symbol != 'UVER'""")
-    loan_months = one(f"select sum(least(duration, {months_after('loan_date')})) from loan")
-    card_months = one(f"select sum({months_after('issued')}) from card")
+    loan_months = _scalar(con, f"select sum(least(duration, {months_after('loan_date')})) from loan")
+    card_months = _scalar(con, f"select sum({months_after('issued')}) from card")
     monthly = ("statement_fee", "penalty_interest", "salary", "pension")
     structural = (bank["ROW_COUNTS"]["account"] + order_months + loan_months + card_months * card_rate
                   + account_months * (1 + sum(kinds[k]["per_account_month"] for k in monthly)))
@@ -309,24 +322,23 @@ def _ga(workshop: Path) -> dict[str, Any]:
     pages = [hit for hit in hits if hit["type"] == "PAGE"]
     events = [hit for hit in hits if hit["type"] == "EVENT"]
     gaps = [b["time"] - a["time"] for s in sessions for a, b in zip(s["hits"], s["hits"][1:])]
-    count = lambda values: dict(sorted(Counter(values).items()))  # noqa: E731
     return {
         "GA_SESSIONS_PER_DAY": _sig(len(sessions) / len({s["date"] for s in sessions})),
         "GA_SESSION_KEYS": tuple(sessions[0]),
         "GA_KEY_PATHS": tuple(sorted(set().union(*(_key_paths(s) for s in sessions)))),
-        "GA_HITS_PER_SESSION": count(len(s["hits"]) for s in sessions),
+        "GA_HITS_PER_SESSION": _frequencies(len(s["hits"]) for s in sessions),
         "GA_EVENT_SHARE": _sig(sum(h["type"] == "EVENT" for h in later) / len(later), 4),
         "GA_PAGE_PRODUCT_SHARE": _sig(sum(bool(h["product"]) for h in pages) / len(pages), 4),
-        "GA_PRODUCT_LIST_SIZES": count(len(h["product"]) for h in pages if h["product"]),
+        "GA_PRODUCT_LIST_SIZES": _frequencies(len(h["product"]) for h in pages if h["product"]),
         "GA_EVENT_PRODUCT_SHARE": _sig(sum(bool(h["product"]) for h in events) / len(events), 4),
-        "GA_EVENT_ACTIONS": count(h["eventInfo"]["eventAction"] for h in events if h["eventInfo"]),
+        "GA_EVENT_ACTIONS": _frequencies(h["eventInfo"]["eventAction"] for h in events if h["eventInfo"]),
         "GA_HIT_GAP_MS": _quantiles(gaps),
         "GA_CHANNELS": tuple((k[0], k[1], k[2], n) for k, n in sorted(Counter(
             (s["channelGrouping"], s["trafficSource"]["source"], s["trafficSource"]["medium"]) for s in sessions).items())),
         "GA_DEVICES": tuple((*k, n) for k, n in sorted(Counter(
             (s["device"]["deviceCategory"], s["device"]["isMobile"], s["device"]["operatingSystem"], s["device"]["browser"])
             for s in sessions).items())),
-        "GA_SESSION_QUALITY": count(s["totals"]["sessionQualityDim"] for s in sessions),
+        "GA_SESSION_QUALITY": _frequencies(s["totals"]["sessionQualityDim"] for s in sessions),
         "GA_CUSTOM_DIMENSION_SHARE": _sig(sum(bool(s["customDimensions"]) for s in sessions) / len(sessions), 4),
     }
 
@@ -335,13 +347,12 @@ def _crm(workshop: Path) -> dict[str, Any]:
     # The sample export holds Python dict literals, not JSON.
     records = [ast.literal_eval(line) for path in sorted((workshop / "crm").glob("*.json"))
                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    count = lambda field: dict(sorted(Counter(r[field] for r in records).items()))  # noqa: E731
     return {
         "CRM_FIELDS": tuple(records[0]),
-        "CRM_HOME_OWNERSHIP": count("home_ownership"),
-        "CRM_MARITAL_STATUS": count("marital_status"),
-        "CRM_HEAD_OF_HOUSEHOLD": count("head_of_household_flag"),
-        "CRM_OCCUPATIONS": count("occupation"),
+        "CRM_HOME_OWNERSHIP": _frequencies(r["home_ownership"] for r in records),
+        "CRM_MARITAL_STATUS": _frequencies(r["marital_status"] for r in records),
+        "CRM_HEAD_OF_HOUSEHOLD": _frequencies(r["head_of_household_flag"] for r in records),
+        "CRM_OCCUPATIONS": _frequencies(r["occupation"] for r in records),
     }
 
 
@@ -350,7 +361,7 @@ def _visitor_map(workshop: Path) -> dict[str, Any]:
     per_visitor = Counter(visitor for visitor, _ in links)
     clients = {client for _, client in links}
     return {
-        "VISITOR_MAP_CLIENTS_PER_VISITOR": dict(sorted(Counter(per_visitor.values()).items())),
+        "VISITOR_MAP_CLIENTS_PER_VISITOR": _frequencies(per_visitor.values()),
         "VISITOR_MAP_REPEAT_CLIENT_SHARE": _sig((len(links) - len(clients)) / len(links), 4),
     }
 

@@ -5,8 +5,9 @@ any), nested exactly like the real export: totals, trafficSource{adwordsClickInf
 device, geoNetwork, customDimensions and hits[] with page, eCommerceAction, eventInfo,
 product[], promotion[], ... Counts (hits per session, EVENT share, products per hit, hit
 timing), channel and device mixes are calibrated on the real sample; pages and products
-are the bank's own (money in micros of CZK). numpy draws every value, DuckDB nests them
-and renders JSON.
+are the bank's own (money in micros of CZK). numpy draws every value; DuckDB renders the
+JSON from templates (formats.json_sql), Arrow list arrays nesting products in hits and
+hits in sessions.
 
 Design choices (the sample is a merchandise store in 2017, this is a bank in 1993-1998):
 - volume: the real sample's 10 sessions/day at scale 1 on average, growing linearly over

@@ -9,9 +9,10 @@ Per month and per active account (opened on or before the month's end):
 - at month end: UROK interest on a positive balance, the SLUZBY statement fee, and
   SANKC. UROK penalty interest when the balance went below zero during the month.
 Withdrawals are rescaled each month so balances revert towards a per-account target (the
-real balances hover around ~30,000 CZK rather than drifting); an account that cannot cover
-its standing orders gets a covering cash deposit. Balances are then a running sum per
-account ordered by (date, trans_id), computed with one cumsum per month.
+real balances hover around ~30,000 CZK rather than drifting), and cut where they would
+overdraw; an account that cannot cover its standing orders gets a covering cash deposit.
+Balances are the running sum per account in (date, trans_id) order: cumsums over the
+month's rows sorted by account, starting from each account's closing balance.
 """
 from __future__ import annotations
 
@@ -42,13 +43,13 @@ NO_PARTNER = -1
 
 # Same-day rows of one account: opening and covering deposits first, month-end items last.
 RANK_FIRST, RANK_REGULAR, RANK_INTEREST, RANK_FEE, RANK_PENALTY = range(5)
-REVERSION = 0.5             # share of the gap to the target closed each month
+REVERSION = 0.5              # share of the gap to the target balance closed each month
+TARGET_NOISE_SIGMA = 0.3     # month-to-month spread of the balance an account settles at
 MIN_WITHDRAWAL_SCALE = 0.1   # withdrawals shrink to a tenth when money is short
 MAX_WITHDRAWAL_SCALE = 3.0   # and grow at most threefold when it piles up
 LARGEST_WITHDRAWAL = round(cal.TRANS_KINDS["cash_withdrawal"]["amount"]["quantiles"][-1] * 100)
-_GROUP_STRIDE = 1 << 42      # > any deficit in cents; accounts * stride fits int64
-TARGET_NOISE_SIGMA = 0.3     # month-to-month spread of the balance an account settles at
 PAYMENT_DAYS = 28            # incomes and orders keep a fixed day, at most the 28th
+_GROUP_STRIDE = 1 << 42      # > any deficit in cents, and accounts * stride still fits int64
 
 TRANS_COLUMNS = (("trans_id", "int"), ("account_id", "int"), ("date", "date"), ("type", "text"),
                  ("operation", "text"), ("amount", "money"), ("balance", "money"), ("k_symbol", "text"),
@@ -147,14 +148,16 @@ def _month_rows(rng: np.random.Generator, m: int, bank: Bank, s: _Schedule, bala
         _order_rows(m, bank, s),
         _card_rows(rng, m, n_days, bank, s),
     ])
-    rows = _revert_to_target(rng, rows, balance, s, n_days)
-    rows = _without_overdrafts(*_with_balances(rows, balance))
-    rows, running = _with_balances(rows, balance)
-    rows = _concat([rows, _month_end_rows(rng, active, exposure, n_days, rows, running, balance, s)])
-    rows, running = _with_balances(rows, balance)
+    rows = _by_account(_revert_to_target(rng, rows, balance, s, n_days))
+    rows = _without_overdrafts(rows, _running_balance(rows, balance))
+    month_end = _month_end_rows(rng, active, exposure, n_days, rows, _running_balance(rows, balance), balance, s)
+    # Month-end rows are each account's last, interest before fee before penalty: a
+    # stable sort on the account alone puts them in place.
+    rows = _concat([rows, month_end])
+    rows = {k: v[np.argsort(rows["account"], kind="stable")] for k, v in rows.items()}
+    rows["balance"] = _running_balance(rows, balance)
     balance += np.bincount(rows["account"], weights=_signed(rows), minlength=len(balance)).astype(np.int64)
-    rows["balance"] = running
-    order = np.lexsort((np.arange(len(running)), rows["rank"], rows["account"], rows["day"]))
+    order = np.lexsort((np.arange(len(rows["account"])), rows["rank"], rows["account"], rows["day"]))
     return {k: v[order] for k, v in rows.items()}
 
 
@@ -293,15 +296,20 @@ def _without_overdrafts(rows: Columns, running: np.ndarray) -> Columns:
     return {k: v[amount > 0] for k, v in (rows | {"amount": amount}).items()}
 
 
-def _with_balances(rows: Columns, balance: np.ndarray) -> tuple[Columns, np.ndarray]:
-    """Rows sorted by (account, day, rank) and each row's balance after it."""
+def _by_account(rows: Columns) -> Columns:
+    """Rows in (account, day, rank) order, the order balances accumulate in."""
     order = np.lexsort((np.arange(len(rows["account"])), rows["rank"], rows["day"], rows["account"]))
-    rows = {k: v[order] for k, v in rows.items()}
+    return {k: v[order] for k, v in rows.items()}
+
+
+def _running_balance(rows: Columns, balance: np.ndarray) -> np.ndarray:
+    """Each row's balance after it, for rows in account order: one cumsum, restarted per
+    account at the account's opening balance."""
     account, signed = rows["account"], _signed(rows)
     total = np.cumsum(signed)
     starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]]) if len(account) else np.zeros(0, np.int64)
     before = np.repeat(total[starts] - signed[starts], np.diff(np.r_[starts, len(account)]))
-    return rows, balance[account] + total - before
+    return balance[account] + total - before
 
 
 def _month_end_rows(rng: np.random.Generator, active: np.ndarray, exposure: np.ndarray, n_days: int,
