@@ -342,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="do not merge with earlier results in --json")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the data of scales >= 100 (deleted after use by default: disk)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only re-render --out from --json (after editing bench/notes.md)")
     parser.add_argument("--no-delta", action="store_true", help="skip the delta run after each cold run")
     parser.add_argument("--accept-quarantine", action="store_true",
                         help="pass --accept-quarantine to c360 run (real data: the CRM sample is malformed)")
@@ -351,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spark-memory", default="6g", help="spark.driver.memory of the PySpark baseline")
     args = parser.parse_args(argv)
 
+    if args.report_only:
+        args.out.write_text(render(json.loads(args.json.read_text())))
+        log(f"wrote {args.out} from {args.json}")
+        return 0
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
     if args.landing and len(scales) != 1:
         parser.error("--landing takes one --scales value, used as the label of that data")

@@ -13,7 +13,9 @@
     * when such a source is not marked `allow_empty`, it fails with a message naming the
       glob (a missing mainframe table is never silently empty).
 
-    Other adapters (Spark later) read their sources as tables and get `source()` unchanged.
+    On Spark the on-run-start hook registers every raw table as a view over the same glob
+    (`parquet.`<glob>``, or the typed empty relation), so `source()` is used as it is (quoted:
+    `order` is an SQL keyword). Other adapters get `source()` unchanged.
 -#}
 {% macro c360_source(source_name, table_name) -%}
     {{- return(adapter.dispatch('c360_source', 'c360')(source_name, table_name)) -}}
@@ -21,6 +23,10 @@
 
 {% macro default__c360_source(source_name, table_name) -%}
     {{- return(source(source_name, table_name)) -}}
+{%- endmacro %}
+
+{% macro spark__c360_source(source_name, table_name) -%}
+    {{- return(source(source_name, table_name).quote(schema=true, identifier=true)) -}}
 {%- endmacro %}
 
 {% macro duckdb__c360_source(source_name, table_name) -%}
@@ -95,7 +101,7 @@
     {%- endif -%}
     {%- set selected = [] -%}
     {%- for column in columns -%}
-        {%- do selected.append("cast(null as " ~ (column.data_type or dbt.type_string()) ~ ") as " ~ adapter.quote(column.name)) -%}
+        {%- do selected.append("cast(null as " ~ c360_type(column.data_type or dbt.type_string()) ~ ") as " ~ adapter.quote(column.name)) -%}
     {%- endfor -%}
     {{- return("(select " ~ selected | join(", ") ~ " where 1 = 0)") -}}
 {%- endmacro %}
@@ -135,4 +141,57 @@
         {%- endif -%}
     {%- endfor -%}
     {{- return(statements | join(";\n")) -}}
+{%- endmacro %}
+
+
+{#-
+    Spark: the same views, `create or replace view raw_<source>.<table> as select * from
+    parquet.`<glob>``, over the glob of the sources YAML (the raw zone's `batch=*` folders
+    are matched by the glob, not read as a partition column; batches whose files differ in
+    columns are merged by name with `spark.sql.parquet.mergeSchema`, the profile's
+    server-side parameter).
+
+    Spark SQL cannot ask the file system whether a glob matches anything, and a glob that
+    matches nothing fails the view. The caller says which raw tables have files: the var
+    `raw_tables_present` (list of `<source>.<table>`; `c360 run --target spark` lists them).
+    A table not in the list reads as its typed empty relation when it is `allow_empty` and
+    fails with the reason otherwise. Without the var, every table is expected to have files.
+-#}
+{% macro spark__c360_register_raw_views() -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set present = var('raw_tables_present', none) -%}
+    {%- set statements = [] -%}
+    {%- set schemas = [] -%}
+    {%- for node in graph.sources.values() if node.package_name == project_name -%}
+        {%- set external = c360_external_location(node) -%}
+        {%- set match = modules.re.search("read_parquet[(][ ]*'([^']+)'", external or '') -%}
+        {%- if match -%}
+            {%- set pattern = match.group(1) -%}
+            {%- set name = node.source_name ~ '.' ~ node.name -%}
+            {%- if present is none or name in present -%}
+                {%- set body = "select * from parquet.`" ~ pattern ~ "`" -%}
+            {%- elif node.meta.get('allow_empty', false) -%}
+                {{ log("c360: no raw file for " ~ name ~ " at " ~ pattern
+                       ~ "; reading it as an empty table (allow_empty)", info=true) }}
+                {%- set body = "select * from " ~ c360_empty_relation(node) ~ " as empty" -%}
+            {%- else -%}
+                {{ exceptions.raise_compiler_error(
+                    "Source " ~ name ~ " has no raw file matching " ~ pattern
+                    ~ " (is raw_root / C360_RAW_ROOT right, and did `c360 land` run?)") }}
+            {%- endif -%}
+            {%- if node.schema not in schemas -%}
+                {%- do schemas.append(node.schema) -%}
+                {%- do statements.append("create schema if not exists " ~ adapter.quote(node.schema)) -%}
+            {%- endif -%}
+            {%- do statements.append("create or replace view " ~ adapter.quote(node.schema) ~ "."
+                                     ~ adapter.quote(node.identifier) ~ " as " ~ body) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- dbt-spark runs a hook as one statement: run them one by one, the hook itself is empty -#}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{- return('') -}}
 {%- endmacro %}

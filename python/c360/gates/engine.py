@@ -149,6 +149,7 @@ class GxSession:
                                          run_time=datetime.now(timezone.utc)),
                 )
             self.validated += 1
+            self._forget_batches()
             for item in result.results:
                 config = item.expectation_config
                 key = config.id
@@ -157,6 +158,14 @@ class GxSession:
         outcomes = [_outcome(suite, entry, what) for entry in merged.values()]
         outcomes.sort(key=lambda o: order.index(o.expectation_id) if o.expectation_id in order else 0)
         return outcomes
+
+    def _forget_batches(self) -> None:
+        """GX's execution engine keeps every batch it loaded (the whole frame) for the life of
+        the datasource: drop them after each validation, or memory would grow with every
+        chunk instead of staying bounded by one."""
+        manager = self.datasource.get_execution_engine().batch_manager
+        manager.reset_batch_cache()
+        manager.batch_data_cache.clear()
 
     def build_docs(self) -> Path | None:
         if not self.validated:
