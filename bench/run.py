@@ -186,10 +186,17 @@ def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeo
         log(f"scale {scale:g}: cold c360 run #{i}: {'ok' if cold['ok'] else 'FAILED'} in {cold['seconds']:.1f} s,"
             f" peak {cold['peak_mib']:.0f} MiB")
         if cold["ok"] and with_delta:
+            # on a copy: the cold home stays what the baselines are verified against
+            delta_home = scale_dir / "home-delta"
+            shutil.rmtree(delta_home, ignore_errors=True)
+            shutil.copytree(home, delta_home, symlinks=True)
             delta_folder, delta_mode = delta_landing(landing, scale_dir, scale)
             log(f"scale {scale:g}: delta run #{i} ({delta_mode})")
-            delta_run = run_c360(delta_folder, home, logs / f"c360-delta-{i}.log", timeout=timeout, extra=extra)
+            delta_run = run_c360(delta_folder, delta_home, logs / f"c360-delta-{i}.log", timeout=timeout, extra=extra)
+            log(f"scale {scale:g}: delta run #{i}: {'ok' if delta_run['ok'] else 'FAILED'} in"
+                f" {delta_run['seconds']:.1f} s, peak {delta_run['peak_mib']:.0f} MiB")
             delta_runs.append(delta_run)
+            shutil.rmtree(delta_home, ignore_errors=True)
         return cold
 
     repeated(one_cold_then_delta, repeats, f"scale {scale:g} c360 run")

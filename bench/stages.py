@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +30,9 @@ _END = re.compile(r"^\s+(?P<name>.+?): (?:ok|FAILED) in (?P<seconds>[0-9.]+) s\s
 _DBT_NODE = re.compile(
     r"\d+ of \d+ (?:OK created sql (?P<materialized>\w+) model |OK loaded seed file |ERROR creating sql \w+ model |"
     r"(?:PASS|WARN \d+|FAIL \d+|ERROR) )(?P<name>\S+).*\[(?P<status>[A-Z]+)(?: \d+)? in (?P<seconds>[0-9.]+)s\]")
-# The option of `c360 generate` that writes a delta on top of a generated landing folder
-# (a later issue). When `c360 generate --help` shows it, the delta run uses it.
+# The option of `c360 generate` that writes the next day(s) of the bank's drop
+# on top of a generated landing folder, new files only. When `c360 generate --help` shows
+# it, the delta run uses it; before it existed, the delta run was a re-run with no new file.
 DELTA_OPTION = "--delta-days"
 
 
@@ -127,11 +129,14 @@ def delta_landing(landing: Path, scale_dir: Path, scale: float) -> tuple[Path, s
         return landing, "re-run with no new files (the generator has no delta option yet)"
     delta = scale_dir / "delta-landing"
     if not delta.exists():
+        building = scale_dir / "delta-landing.tmp"
+        shutil.rmtree(building, ignore_errors=True)
         for path in landing.rglob("*"):
             if path.is_file():
-                target = delta / path.relative_to(landing)
+                target = building / path.relative_to(landing)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(path, target)
-        subprocess.run(c360_command("generate", "--scale", f"{scale:g}", "--out", str(delta), DELTA_OPTION, "1"),
+        subprocess.run(c360_command("generate", "--scale", f"{scale:g}", "--out", str(building), DELTA_OPTION, "1"),
                        cwd=REPO, check=True, capture_output=True)
+        building.rename(delta)
     return delta, f"one new day of files (c360 generate {DELTA_OPTION} 1)"

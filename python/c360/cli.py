@@ -7,9 +7,14 @@ from pathlib import Path
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from c360.generate import generate_dataset
+    if args.delta_days is not None:
+        from c360.generate.delta import generate_delta
 
-    summary = generate_dataset(out_dir=args.out, scale=args.scale, seed=args.seed)
+        summary = generate_delta(out_dir=args.out, days=args.delta_days, seed=args.seed)
+    else:
+        from c360.generate import generate_dataset
+
+        summary = generate_dataset(out_dir=args.out, scale=args.scale, seed=args.seed)
     print(summary.describe())
     return 0
 
@@ -49,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--scale", type=float, default=1.0, help="1 = the real bank's size")
     generate.add_argument("--out", type=Path, required=True, help="landing folder to write")
     generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--delta-days", dest="delta_days", type=int, default=None, metavar="N",
+                          help="add the next N days to the drop already in --out (new files only: new"
+                               " transactions, accounts, cards, CRM updates, GA days, and the nightly"
+                               " re-delivery of the last two days with corrections); sizes follow the"
+                               " drop, --scale is ignored")
     generate.set_defaults(func=_generate)
 
     land = commands.add_parser("land", help="land new raw files as Parquet, quarantining bad input")

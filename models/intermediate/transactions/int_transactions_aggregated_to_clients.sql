@@ -4,7 +4,34 @@
     as_of_date - N days (vars window_short_days / window_medium_days / window_long_days).
     "Months active" counts the calendar months, among the `activity_months` months ending with
     as_of_date's month, that have at least one transaction.
+
+    Incremental, by client. This is the one per-client table whose cost grows with the whole
+    history (every transaction of every client), so it is the one that recomputes only the
+    clients a delta touched: the pre-hook lists them (macros/incremental/c360_client_rebuilds.sql)
+    and deletes their rows, the select below recomputes those clients from all their
+    transactions, and `append` adds them back. Which clients:
+    - when as_of_date is unchanged (pinned with --as-of, or a delta of corrections), the owners
+      of the transactions that changed since the batch the figures were built from
+      (`built_from_batch_id`): a one-day correction recomputes a handful of clients;
+    - when as_of_date moved (by default it is the newest event date, so a delta with a new day
+      moves it), every client: every window, month count and age shifts with it, so there is
+      nothing to reuse, and one aggregation pass over the transactions (no raw parsing, no
+      join rebuilt) is the cheapest correct answer. Sliding each window by the days that left
+      it would read less, but its sums and averages would drift from a full refresh in the
+      last floating digit: the marts must be identical to a full refresh.
+    The marts built on it are rebuilt whole: one row per client from per-client tables, their
+    cost grows with the number of clients, not with history (see _customer__docs.md).
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{% if is_incremental() %}{{ c360_stage_transaction_clients_to_rebuild() }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where client_id in
+            (select client_id from {{ c360_transaction_clients_to_rebuild_table() }}){% endif %}",
+    ]
+) }}
 {%- set short = var('window_short_days') -%}
 {%- set medium = var('window_medium_days') -%}
 {%- set long = var('window_long_days') -%}
@@ -20,6 +47,17 @@ as_of as (
 transactions as (
 
     select * from {{ ref('int_transactions_joined_to_owners') }}
+    {%- if is_incremental() %}
+    where client_id in (select client_id from {{ c360_transaction_clients_to_rebuild_table() }})
+    {%- endif %}
+
+),
+
+built_from as (
+
+    {#- the newest batch behind these figures: the next run recomputes what came after it -#}
+    select max(greatest(batch_id, owner_batch_id)) as batch_id
+    from {{ ref('int_transactions_joined_to_owners') }}
 
 ),
 
@@ -72,6 +110,18 @@ aggregated as (
     from flagged
     group by client_id
 
+),
+
+final as (
+
+    select
+        aggregated.*,
+        as_of.as_of_date,
+        built_from.batch_id as built_from_batch_id
+    from aggregated
+    cross join as_of
+    cross join built_from
+
 )
 
-select * from aggregated
+select * from final

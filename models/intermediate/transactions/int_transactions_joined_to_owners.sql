@@ -1,4 +1,25 @@
-{#- Transactions of every owned account, with the owning client and a signed amount. -#}
+{#-
+    Transactions of every owned account, with the owning client and a signed amount.
+
+    Incremental, keyed on trans_id (one row per transaction: an account has one owner). A run
+    takes what changed since the newest batch this table reflects (its watermark):
+    - the transactions staging took from newer batches (new days, re-deliveries, corrections);
+    - every transaction of an account whose disposition or account record came in a newer
+      batch (a new account, or an owner that may have changed). The pre-hook first removes
+      those accounts' rows, so an account left without an owner keeps no stale row.
+    `batch_id` is the transaction's delivery, `owner_batch_id` the newer of its owner's
+    disposition and account records: together they are the watermark.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='trans_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}
+        delete from {{ this }} where account_id in ({{ c360_accounts_changed_since(c360_owner_watermark()) }})
+        {% endif %}"
+) }}
+
 with
 
 transactions as (
@@ -7,12 +28,42 @@ transactions as (
 
 ),
 
-owners as (
+dispositions as (
 
-    select * from {{ ref('int_dispositions_joined_to_accounts') }}
-    where is_owner
+    select * from {{ ref('stg_mainframe__dispositions') }}
 
 ),
+
+accounts as (
+
+    select * from {{ ref('stg_mainframe__accounts') }}
+
+),
+
+owners as (
+
+    select
+        dispositions.account_id,
+        dispositions.client_id,
+        greatest(dispositions.batch_id, accounts.batch_id) as owner_batch_id
+    from dispositions
+    inner join accounts
+        on dispositions.account_id = accounts.account_id
+    where dispositions.is_owner
+
+),
+
+{%- if is_incremental() %}
+
+changed as (
+
+    select transactions.*
+    from transactions
+    where transactions.batch_id > {{ c360_owner_watermark() }}
+        or transactions.account_id in ({{ c360_accounts_changed_since(c360_owner_watermark()) }})
+
+),
+{%- endif %}
 
 joined as (
 
@@ -30,8 +81,10 @@ joined as (
             when 'credit' then transactions.amount_czk
             when 'debit' then -transactions.amount_czk
         end as signed_amount_czk,
-        transactions.balance_czk
-    from transactions
+        transactions.balance_czk,
+        transactions.batch_id,
+        owners.owner_batch_id
+    from {{ 'changed' if is_incremental() else 'transactions' }} as transactions
     inner join owners
         on transactions.account_id = owners.account_id
 

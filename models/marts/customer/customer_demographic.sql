@@ -20,7 +20,13 @@ districts as (
 
 crm_clients as (
 
-    select * from {{ ref('stg_crm__clients') }}
+    {#- the CRM record in force at the end of as_of_date (snapshots/_snapshots.yml) -#}
+    select crm_versions.*
+    from {{ ref('crm_clients_snapshot') }} as crm_versions
+    cross join as_of
+    where crm_versions.dbt_valid_from < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
+        and (crm_versions.dbt_valid_to is null
+             or crm_versions.dbt_valid_to >= {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }})
 
 ),
 

@@ -1,8 +1,22 @@
+{#-
+    Incremental (macros/incremental/c360_incremental.sql): a run reads only the raw batches newer
+    than the newest one this table holds; the products of a re-delivered session replace all its
+    earlier ones (by session_key), within the look-back window (var incremental_lookback_days).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='session_key',
+    incremental_strategy=c360_incremental_strategy(),
+    incremental_predicates=c360_lookback_predicates('session_date'),
+    partition_by=['session_date'] if target.type == 'spark' else none,
+    on_schema_change='fail'
+) }}
+
 with
 
 source as (
 
-    {{ c360_latest_delivery(c360_source('ga', 'session'),
+    {{ c360_latest_delivery(c360_new_deliveries(c360_source('ga', 'session'), 'date'),
                             ['fullVisitorId', 'visitId', 'date'], trim_keys=false) }}
 
 ),
@@ -39,7 +53,11 @@ renamed as (
         coalesce(products.product.isClick, false) as is_click,
 
         ----------  dates
-        {{ c360_yyyymmdd_to_date('source.date') }} as session_date
+        {{ c360_yyyymmdd_to_date('source.date') }} as session_date,
+
+        ----------  lineage
+        source._batch_id as batch_id,
+        source._ingested_at as ingested_at
 
     from source
     {{ c360_unnest('source.hits', 'hits', 'hit') }}
@@ -48,3 +66,6 @@ renamed as (
 )
 
 select * from renamed
+{%- if is_incremental() %}
+where {{ c360_refuse_outside_lookback('session_date') }}
+{%- endif %}

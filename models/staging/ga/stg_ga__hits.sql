@@ -1,8 +1,23 @@
+{#-
+    Incremental (macros/incremental/c360_incremental.sql): a run reads only the raw batches newer
+    than the newest one this table holds; the hits of a re-delivered session replace all its earlier
+    hits (by session_key: a session re-delivered with fewer hits keeps none of the old ones), within
+    the look-back window (var incremental_lookback_days).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='session_key',
+    incremental_strategy=c360_incremental_strategy(),
+    incremental_predicates=c360_lookback_predicates('session_date'),
+    partition_by=['session_date'] if target.type == 'spark' else none,
+    on_schema_change='fail'
+) }}
+
 with
 
 source as (
 
-    {{ c360_latest_delivery(c360_source('ga', 'session'),
+    {{ c360_latest_delivery(c360_new_deliveries(c360_source('ga', 'session'), 'date'),
                             ['fullVisitorId', 'visitId', 'date'], trim_keys=false) }}
 
 ),
@@ -14,6 +29,8 @@ unnested as (
         source.fullVisitorId,
         source.visitId,
         source.date,
+        source._batch_id,
+        source._ingested_at,
         hits.hit
     from source
     {{ c360_unnest('source.hits', 'hits', 'hit') }}
@@ -66,7 +83,11 @@ renamed as (
         coalesce(unnested.hit.isExit, false) as is_exit,
 
         ----------  dates
-        {{ c360_yyyymmdd_to_date('unnested.date') }} as session_date
+        {{ c360_yyyymmdd_to_date('unnested.date') }} as session_date,
+
+        ----------  lineage
+        unnested._batch_id as batch_id,
+        unnested._ingested_at as ingested_at
 
     from unnested
     left join ecommerce_action_types
@@ -75,3 +96,6 @@ renamed as (
 )
 
 select * from renamed
+{%- if is_incremental() %}
+where {{ c360_refuse_outside_lookback('session_date') }}
+{%- endif %}

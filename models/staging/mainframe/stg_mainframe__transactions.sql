@@ -1,8 +1,22 @@
+{#-
+    Incremental (macros/incremental/c360_incremental.sql): a run reads only the raw batches newer
+    than the newest one this table holds and replaces those transactions by trans_id, within the
+    look-back window (var incremental_lookback_days).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='trans_id',
+    incremental_strategy=c360_incremental_strategy(),
+    incremental_predicates=c360_lookback_predicates('transaction_date'),
+    partition_by=['transaction_date'] if target.type == 'spark' else none,
+    on_schema_change='fail'
+) }}
+
 with
 
 source as (
 
-    {{ c360_latest_delivery(c360_source('mainframe', 'trans'), ['trans_id']) }}
+    {{ c360_latest_delivery(c360_new_deliveries(c360_source('mainframe', 'trans'), 'date'), ['trans_id']) }}
 
 ),
 
@@ -65,3 +79,6 @@ renamed as (
 )
 
 select * from renamed
+{%- if is_incremental() %}
+where {{ c360_refuse_outside_lookback('transaction_date') }}
+{%- endif %}

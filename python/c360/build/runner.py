@@ -23,8 +23,9 @@ from typing import Iterator
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 # The two steps of a gated build (same DuckDB file): everything the marts read, then the marts.
-# The code seeds are named explicitly: they live outside the staging folder.
-SELECT_BEFORE_MARTS = "resource_type:seed staging intermediate"
+# The code seeds and the CRM history snapshot are named explicitly: they live outside the
+# staging folder.
+SELECT_BEFORE_MARTS = "resource_type:seed resource_type:snapshot staging intermediate"
 SELECT_MARTS = "marts"
 
 _DBT_LOCK = threading.Lock()
@@ -94,7 +95,7 @@ def validate_as_of(as_of: str | date | None) -> str | None:
 def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None = None,
                  select: str | None = None, exclude: str | None = None,
                  project_dir: Path = PROJECT_DIR, target_path: Path | None = None,
-                 threads: int | None = None) -> BuildResult:
+                 threads: int | None = None, full_refresh: bool = False) -> BuildResult:
     """Run `dbt build` for the project into `duckdb_path`, reading the raw zone at `raw_root`.
 
     `as_of` (YYYY-MM-DD) sets the marts' point in time (default: the latest transaction or
@@ -107,6 +108,11 @@ def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None 
     Tests are selected "buildable": a test runs in a step when everything it reads is built
     by then, so relationships from marts to staging run with the marts. Raises DbtBuildError
     naming every failing node.
+
+    Incremental models (transactions, GA, the per-client transaction figures) continue from
+    what `duckdb_path` already holds: build into a copy of the previous build to load only what
+    landed since (`c360.publish.start_build` makes one). `full_refresh` rebuilds them from the
+    whole raw zone (`dbt build --full-refresh`; snapshots keep their history).
     """
     as_of = validate_as_of(as_of)
     duckdb_path = Path(duckdb_path).resolve()
@@ -128,6 +134,8 @@ def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None 
         args += ["--exclude", *exclude.split()]
     if threads:
         args += ["--threads", str(threads)]
+    if full_refresh:
+        args.append("--full-refresh")
 
     env = {"C360_DUCKDB_PATH": str(duckdb_path), "C360_RAW_ROOT": str(raw_root)}
     started = time.perf_counter()

@@ -4,7 +4,8 @@ generate_dataset writes every source into the landing layout the README describe
 mainframe/ and reference/ Berka .asc tables (one trans file per month), crm/ JSON
 exports, ga/ daily GA 360 session exports and web/visitor_map.csv. Sizes scale with
 `scale` (1 = the real bank); values are calibrated on the real public data (see
-calibrate.py); the same seed and scale give byte-identical files.
+calibrate.py); the same seed and scale give byte-identical files. `generate_delta` (delta.py)
+adds the next days of such a drop as new files (`c360 generate --delta-days N`).
 """
 from __future__ import annotations
 
@@ -19,13 +20,17 @@ import numpy as np
 
 from c360.generate.bank import generate_bank, write_mainframe
 from c360.generate.crm import write_crm
+from c360.generate.delta import DeltaError, DeltaSummary, generate_delta  # noqa: F401  (the public API)
 from c360.generate.ga import plan_visits, write_ga_sessions
 from c360.generate.transactions import write_transactions
 from c360.generate.web import write_visitor_map
 
-# What a run writes: files matching these (and only these) are replaced on a rerun.
+# What a run writes: files matching these (and only these) are replaced on a rerun, the files
+# of deltas written on top of an earlier drop (c360.generate.delta) included.
 OWN_FILES = re.compile(r"(mainframe/(client|account|disp|card|loan|order|trans_\d{6})\.asc|reference/district\.asc"
-                       r"|crm/crm_\d{8}\.json|ga/ga_sessions_\d{8}\.json|web/visitor_map\.csv)")
+                       r"|crm/crm_\d{8}\.json|ga/ga_sessions_\d{8}\.json|web/visitor_map\.csv"
+                       r"|mainframe/(client|account|disp|card|trans)_\d{8}_delta\.asc|mainframe/trans_\d{8}_redelivery\.asc"
+                       r"|crm/crm_\d{8}_delta\.json|ga/ga_sessions_\d{8}_redelivery\.json)")
 
 
 @dataclass(frozen=True)

@@ -276,7 +276,7 @@ def _products(hits: Columns) -> Columns:
 
 
 def write_ga_sessions(con: duckdb.DuckDBPyConnection, out_dir: Path, visitors: Visitors, sessions: Columns,
-                      rng: np.random.Generator) -> dict[str, int]:
+                      rng: np.random.Generator, first_session_number: int = 1) -> dict[str, int]:
     """Render the sessions month by month (bounded memory), one file per day.
 
     DuckDB renders products, hits and sessions from JSON templates; the lists (products
@@ -285,7 +285,7 @@ def write_ga_sessions(con: duckdb.DuckDBPyConnection, out_dir: Path, visitors: V
     """
     hits, products = _hits(rng, sessions)
     session_table = _session_table(sessions, hits, visitors)
-    hit_table = _hit_table(sessions, hits)
+    hit_table = _hit_table(sessions, hits, first_session_number)
     product_table = _product_table(products)
     month_of_session = np.searchsorted(MONTHS, sessions["day"].astype("M8[M]"))
     files = {}
@@ -383,7 +383,7 @@ def _session_table(sessions: Columns, hits: Columns, visitors: Visitors) -> pa.T
     })
 
 
-def _hit_table(sessions: Columns, hits: Columns) -> pa.Table:
+def _hit_table(sessions: Columns, hits: Columns, first_session_number: int = 1) -> pa.Table:
     n = len(hits["session"])
     session, page, first, last = hits["session"], hits["page"], hits["is_first"], hits["is_last"]
     at = sessions["start"][session] + hits["time_ms"] // 1000
@@ -395,7 +395,7 @@ def _hit_table(sessions: Columns, hits: Columns) -> pa.Table:
     revenue, latency = hits["transaction_revenue"], hits["page_load_ms"]
     groups = [p[2] for p in PAGES]
     return pa.table({
-        "session_number": session + 1,
+        "session_number": session + first_session_number,
         "hit_number": hits["hit_number"],
         "time_ms": hits["time_ms"],
         "hour": at % 86_400 // 3600,

@@ -37,6 +37,7 @@ PUBLISHED_NAME = "c360.duckdb"
 METADATA_NAME = "c360.json"
 VERSION_TABLE = "c360_meta.version"
 FROZEN_SCHEMAS = ("staging", "intermediate", "marts")
+CARRIED_SCHEMAS = ("snapshots",)     # history a full refresh keeps (see start_build)
 
 
 class PublishError(RuntimeError):
@@ -84,6 +85,41 @@ def new_build_path(home: Path, build_id: str) -> Path:
     builds = Path(home) / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     return builds / f"{build_id}.duckdb"
+
+
+def start_build(home: Path, build_path: Path, *, full_refresh: bool = False) -> str:
+    """Seed a new build file with the state its incremental models continue from.
+
+    An incremental build (dbt incremental models: transactions, GA, the per-client transaction
+    figures; the CRM history snapshot) needs the tables of the version it follows. It starts as
+    a copy of the published database, written under a temporary name and renamed into place:
+    the published file is only read, so readers are never disturbed and the swap in `publish`
+    stays the one moment they change versions. A failed run leaves the published file as it
+    was, and the next run copies it again and takes every batch landed since.
+
+    With `full_refresh` (or when nothing is published yet) the build starts empty except for
+    the snapshots schema: every model is rebuilt from the raw zone, but the CRM history a
+    snapshot has accumulated cannot be, so it is carried over. Returns what the build
+    started from, for the run record.
+    """
+    build_path, published = Path(build_path), published_path(home)
+    if not published.exists():
+        return "an empty database (nothing published yet)"
+    if full_refresh:
+        with duckdb.connect(str(build_path)) as con:
+            con.execute(f"attach '{_sql_text(published)}' as published (read_only)")
+            tables = con.execute("select schema_name, table_name from duckdb_tables()"
+                                 " where database_name = 'published' and schema_name in"
+                                 f" ({', '.join('?' for _ in CARRIED_SCHEMAS)})", list(CARRIED_SCHEMAS)).fetchall()
+            for schema, table in tables:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(f'create table "{schema}"."{table}" as select * from published."{schema}"."{table}"')
+            con.execute("detach published")
+        return f"an empty database with the snapshot history of {published} ({len(tables)} tables)"
+    temporary = build_path.with_name(build_path.name + ".copying")
+    shutil.copyfile(published, temporary)
+    os.replace(temporary, build_path)
+    return f"a copy of {published}"
 
 
 def remove_old_builds(home: Path, keep: Path | None = None) -> None:
@@ -182,6 +218,10 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _utc_now() -> str:
