@@ -104,3 +104,13 @@ def test_data_docs_and_results_are_written_under_the_docs_folder_only(tmp_path):
     assert pages and all(re.fullmatch(r"[A-Za-z0-9._=/-]+", str(p.relative_to(tmp_path))) for p in pages)
     links = re.findall(r"'_table_row_link_path': '([^']+)'", index.read_text())
     assert links and all((index.parent / unquote(link)).is_file() for link in links)
+
+
+def test_gx_forgets_each_chunk_after_validating_it(session):
+    """GX's execution engine caches every batch and every metric it resolved: kept, memory
+    would grow with the number of chunks instead of staying bounded by one."""
+    suite = make_suite(expect("expect_column_values_to_be_in_set", column="code", value_set=["A"]))
+    session.validate(suite, [Frame(f"chunk {i}", codes_frame("A", "A", start=2 * i)) for i in range(5)])
+    engine = session.datasource.get_execution_engine()
+    assert not engine.batch_manager.batch_data_cache and not engine.batch_manager.batch_cache
+    assert not engine._metric_cache

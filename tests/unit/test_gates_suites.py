@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,45 @@ def test_an_unknown_severity_is_refused(tmp_path):
                                                   "severity": "warn"}]}))
     with pytest.raises(SuiteError, match="severity 'warn'"):
         read_suite(path, root)
+
+
+def regex_of(suite_name: str, column: str) -> re.Pattern:
+    suite = next(s for layer in LAYERS for s in load_suites(layer) if s.name == suite_name)
+    (expectation,) = [e for e in suite.expectations
+                      if e["type"] == "expect_column_values_to_match_regex" and e["kwargs"]["column"] == column]
+    return re.compile(expectation["kwargs"]["regex"])
+
+
+def parses(text: str, fmt: str = "%y%m%d") -> bool:
+    try:
+        datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+ALL_YYMMDD = [f"{yy:02d}{mm:02d}{dd:02d}" for yy in range(100) for mm in range(100) for dd in range(33)]
+
+
+@pytest.mark.parametrize("suite, column", [("raw.mainframe.trans", "date"), ("raw.mainframe.account", "date"),
+                                           ("raw.mainframe.loan", "date")])
+def test_the_mainframe_date_regex_accepts_exactly_what_strptime_accepts(suite, column):
+    pattern = regex_of(suite, column)
+    assert [t for t in ALL_YYMMDD if bool(pattern.search(t)) != parses(t)] == []
+    assert not pattern.search("9301011") and not pattern.search(" 930101") and not pattern.search("93-01-01")
+
+
+def test_the_card_issue_date_regex_accepts_exactly_what_strptime_accepts():
+    pattern = regex_of("raw.mainframe.card", "issued")
+    samples = [f"{d} {t}" for d in ALL_YYMMDD[::37] for t in ("00:00:00", "23:59:59", "24:00:00", "12:60:00")]
+    assert [s for s in samples if bool(pattern.search(s)) != parses(s, "%y%m%d %H:%M:%S")] == []
+
+
+def test_the_birth_number_regex_accepts_a_calendar_date_with_the_month_plus_50_for_women():
+    pattern = regex_of("raw.mainframe.client", "birth_number")
+
+    def valid(text: str) -> bool:
+        month = int(text[2:4])
+        return (month <= 12 or 51 <= month <= 62) and parses(text[:2] + f"{month % 50:02d}" + text[4:])
+    assert [t for t in ALL_YYMMDD if bool(pattern.search(t)) != valid(t)] == []
+    assert pattern.search(" ") and pattern.search("706213") and not pattern.search("706131")

@@ -38,6 +38,7 @@
 
 with
 
+-- depends_on: {{ ref('stg_mainframe__dispositions') }}, {{ ref('stg_mainframe__accounts') }} (read by the pre-hook)
 as_of as (
 
     select as_of_date from {{ ref('int_as_of_date') }}

@@ -161,11 +161,15 @@ class GxSession:
 
     def _forget_batches(self) -> None:
         """GX's execution engine keeps every batch it loaded (the whole frame) for the life of
-        the datasource: drop them after each validation, or memory would grow with every
-        chunk instead of staying bounded by one."""
-        manager = self.datasource.get_execution_engine().batch_manager
-        manager.reset_batch_cache()
-        manager.batch_data_cache.clear()
+        the datasource, and every metric it resolved on them (row masks included): drop them
+        after each validation, or memory would grow with every chunk instead of staying
+        bounded by one (tests/unit/test_gates_engine.py checks this)."""
+        engine = self.datasource.get_execution_engine()
+        engine.batch_manager.reset_batch_cache()
+        engine.batch_manager.batch_data_cache.clear()
+        metric_cache = getattr(engine, "_metric_cache", None)   # resolved metrics, per batch
+        if isinstance(metric_cache, dict):
+            metric_cache.clear()
 
     def build_docs(self) -> Path | None:
         if not self.validated:

@@ -35,8 +35,8 @@ from c360.gates.report import GateResult
 from c360.gates.suites import Suite, load_suites
 from c360.land.manifest import MANIFEST_DIR, committed_batches, manifest_path, read_manifest
 
-CHUNK_BYTES = int(os.environ.get("C360_GATE_CHUNK_BYTES", 256 << 20))
-MAX_CHUNK_ROWS = 1_000_000
+CHUNK_BYTES = int(os.environ.get("C360_GATE_CHUNK_BYTES", 128 << 20))
+MAX_CHUNK_ROWS = 500_000
 QUARANTINE_EXAMPLES = 5
 
 
