@@ -146,6 +146,16 @@ def render(results: dict) -> str:
 
     out += ["## Verification against the published mart", ""]
     for e in scales:
+        check = e["c360"]["delta"].get("floor_check")
+        if check:
+            label = f"scale {e['scale']:g}, floor after the delta run (re-deliveries, latest batch wins)"
+            if check.get("equal"):
+                out.append(f"- {label}: equal on all {check['mart_rows']:,} clients × every contract column.")
+            else:
+                out.append(f"- {label}: **differs** from the mart: "
+                           + "; ".join(check.get("problems", []) + [f"{c}: {n:,} clients" for c, n in check.get("differing", {}).items()]))
+                for ex in check.get("examples", [])[:5]:
+                    out.append(f"  - client {ex['client_id']} `{ex['column']}`: mart {ex['mart']!r}, floor {ex['baseline']!r}")
         for name, b in e["baselines"].items():
             label = f"scale {e['scale']:g}, {BASELINE_NAMES.get(name, name)}"
             if b.get("skipped"):

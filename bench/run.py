@@ -195,6 +195,8 @@ def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeo
             delta_run = run_c360(delta_folder, delta_home, logs / f"c360-delta-{i}.log", timeout=timeout, extra=extra)
             log(f"scale {scale:g}: delta run #{i}: {'ok' if delta_run['ok'] else 'FAILED'} in"
                 f" {delta_run['seconds']:.1f} s, peak {delta_run['peak_mib']:.0f} MiB")
+            if delta_run["ok"] and len(delta_runs) == 0:
+                delta_run["floor_check"] = verify_floor(delta_home, scale_dir / "baselines", scale)
             delta_runs.append(delta_run)
             shutil.rmtree(delta_home, ignore_errors=True)
         return cold
@@ -203,8 +205,23 @@ def bench_c360(scale_dir: Path, landing: Path, repeats: int, scale: float, timeo
     return {"home": str(home), "cold": _summarise(cold_runs), "delta": _summarise(delta_runs) | {"mode": delta_mode}}
 
 
+def verify_floor(home: Path, out_dir: Path, scale: float) -> dict:
+    """The floor against the mart a delta run published: re-delivered and corrected records
+    (latest batch wins) checked by an independent implementation. Not timed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = out_dir / "floor-after-delta.parquet"
+    measured = run_measured([sys.executable, str(BASELINES["floor"]), "--raw", str(home / "raw"),
+                             "--out", str(result)], cwd=BASELINES["floor"].parent)
+    if measured.returncode != 0:
+        return {"equal": False, "problems": [f"floor failed: {measured.output[-500:]}"]}
+    comparison = compare(home / "c360.duckdb", result, "floor")
+    log(f"scale {scale:g}, after the delta run: " + comparison.describe())
+    return comparison.as_dict()
+
+
 def _summarise(runs: list[dict]) -> dict:
     summary = {"n_runs": len(runs), "ok": bool(runs) and all(r["ok"] for r in runs),
+               "floor_check": next((r["floor_check"] for r in runs if "floor_check" in r), None),
                "seconds": median_of(runs, "seconds"), "peak_mib": max((r["peak_mib"] for r in runs), default=None),
                "stages": {}, "runs": runs}
     for stage in STAGES:

@@ -124,9 +124,17 @@ class _Run:
 
         _say(f"c360 run {self.record.run_id}: {self.landing} -> {self.home}")
         with self._stage("land") as stage:
-            report = land_directory(self.landing, self.home)
-            _say(_indent(report.describe()))
-            stage.detail = f"batch {report.batch_id or '-'}"
+            try:
+                report = land_directory(self.landing, self.home)
+            except FileNotFoundError as missing:
+                stage.ok, stage.detail = False, str(missing)
+                report = None
+            if report is not None:
+                _say(_indent(report.describe()))
+                stage.detail = f"batch {report.batch_id or '-'}"
+        if report is None:
+            _say(f"   {stage.detail}")
+            return self._stop("land", EXIT_START)
 
         if not self._raw_gate():
             return self._stop("raw gate", EXIT_GATE)
@@ -160,7 +168,10 @@ class _Run:
 
         batches = ungated_batches(self.home)
         if not batches:
-            _say("raw gate: no new batch to gate")
+            _say("\n== raw gate\n   no new batch: every batch in the raw zone passed the raw gate earlier")
+            self.record.gates["raw"] = {"gate": "raw", "passed": True, "expectations": 0, "frames": 0,
+                                        "failed": [], "warnings": [], "seconds": 0.0, "docs": None,
+                                        "note": "no new batch; every batch passed the raw gate earlier"}
             return True
         with self._stage("raw gate", gate=True) as stage:
             results = run_raw_gate(self.home, batches, self.session, parameters=self._raw_parameters())

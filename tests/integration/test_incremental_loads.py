@@ -46,7 +46,8 @@ class Bank:
 
     def run(self, name: str, *, dbt_tests: bool = False) -> Path:
         land_directory(self.landing, self.home)
-        build = self.home / "builds" / f"{name}.duckdb"
+        # One build path for every run (c360 run names it by run id): dbt then re-parses nothing.
+        build = self.home / "builds" / "build.duckdb"
         build.parent.mkdir(parents=True, exist_ok=True)
         start_build(self.home, build)
         build_models(duckdb_path=build, raw_root=self.home / "raw", target_path=self.root / "dbt",
@@ -128,9 +129,10 @@ def _berka(column: str, value: str) -> str:
 # --- comparing databases -------------------------------------------------------------------------
 
 def _tables(path: Path, schemas=("staging", "intermediate", "marts", "snapshots")) -> list[tuple[str, str]]:
+    """Tables and views (a published build has frozen its views into tables)."""
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(f"""select schema_name, table_name from duckdb_tables()
-                               where schema_name in ({', '.join(f"'{s}'" for s in schemas)})
+        return con.execute(f"""select table_schema, table_name from information_schema.tables
+                               where table_schema in ({', '.join(f"'{s}'" for s in schemas)})
                                order by all""").fetchall()
 
 
@@ -138,18 +140,19 @@ def _differences(a: Path, b: Path, schemas=("staging", "intermediate", "marts", 
                  ignore: set[str] = frozenset()) -> dict[str, tuple[int, int]]:
     """Rows only in a, rows only in b, per table (ignoring the `ignore` columns)."""
     assert _tables(a, schemas) == _tables(b, schemas)
+    assert a.stem != b.stem
     con = duckdb.connect()
-    con.execute(f"attach '{a}' as a (read_only)")
-    con.execute(f"attach '{b}' as b (read_only)")
+    for path in (a, b):  # attached under their own names: an unpublished build's views name them
+        con.execute(f"attach '{path}' as \"{path.stem}\" (read_only)")
     found = {}
     for schema, table in _tables(a, schemas):
         columns = [c for (c,) in con.execute(
-            "select column_name from duckdb_columns() where database_name = 'a' and schema_name = ?"
-            " and table_name = ? order by column_index", [schema, table]).fetchall() if c not in ignore]
+            "select column_name from information_schema.columns where table_catalog = ? and table_schema = ?"
+            " and table_name = ? order by ordinal_position", [a.stem, schema, table]).fetchall() if c not in ignore]
         listed = ", ".join(f'"{c}"' for c in columns)
-        only = [con.execute(f"select count(*) from (select {listed} from {x}.{schema}.{table}"
-                            f" except all select {listed} from {y}.{schema}.{table})").fetchone()[0]
-                for x, y in (("a", "b"), ("b", "a"))]
+        only = [con.execute(f'select count(*) from (select {listed} from "{x.stem}".{schema}.{table}'
+                            f' except all select {listed} from "{y.stem}".{schema}.{table})').fetchone()[0]
+                for x, y in ((a, b), (b, a))]
         if any(only):
             found[f"{schema}.{table}"] = tuple(only)
     con.close()

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import os
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +53,7 @@ class _Merged:
     examples: list[dict] = field(default_factory=list)
     is_map: bool = False
     chunks: int = 0
+    observed_failure: bool = False
 
 
 def _gx():
@@ -218,10 +219,11 @@ def _merge(entry: _Merged, item, data: pd.DataFrame) -> None:
                 entry.examples.append({k: _plain(v) for k, v in index.items()})
             elif index in data.index:
                 entry.examples.append(_row(data.loc[index], first=_columns_of(entry.config)))
-    else:
-        if entry.observed is None or (not item.success and entry.success is False and entry.details is None):
-            entry.observed = _plain(result.get("observed_value"))
-            entry.details = _plain(result.get("details"))
+    elif entry.chunks == 1 or (not item.success and not entry.observed_failure):
+        # an aggregate: show the first chunk's observation, or the first failing one
+        entry.observed = _plain(result.get("observed_value"))
+        entry.details = _plain(result.get("details"))
+        entry.observed_failure = not item.success
 
 
 def _columns_of(config: dict) -> list[str]:

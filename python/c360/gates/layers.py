@@ -52,7 +52,9 @@ def _validate_suite(con, suite: Suite, session: GxSession, result: GateResult,
         scope = "all rows" if new_batches is None else f"rows of {len(new_batches)} new batches"
         what = f"{spec['relation']} ({scope})"
         if new_batches is not None and not new_batches:
-            result.notes.append(f"suite {suite.name}: no new batch, no new rows to check")
+            skipped = "row suites skipped: no batch since the published version, no new rows to check"
+            if skipped not in result.notes:
+                result.notes.append(skipped)
             return
         chunks = frames.rows_of(con, spec["relation"], batch_column=batch_column,
                                 batches=new_batches, label=spec["relation"])

@@ -52,15 +52,33 @@ class SparkGxSession(GxSession):
         first = next(frames, None)
         if first is None:
             return []
-        self.datasource = self.spark_datasource if _is_spark(first.data) else self.pandas_datasource
-        try:
+        if not _is_spark(first.data):
             return super().validate(suite, itertools.chain([first], frames), parameters, what=what)
+        self.datasource = self.spark_datasource
+        try:
+            spark_frames = (Frame(f.label, _structs_as_text(f.data)) for f in itertools.chain([first], frames))
+            return super().validate(suite, spark_frames, parameters, what=what)
         finally:
             self.datasource = self.pandas_datasource
 
 
 def _is_spark(data) -> bool:
     return type(data).__module__.startswith("pyspark.")
+
+
+def _structs_as_text(data):
+    """GX's Spark engine lists every field of a STRUCT column as a column of its own
+    (`totals.hits`), which breaks schema expectations written against the top-level columns
+    (as the pandas engine and the suites see them). STRUCT columns are handed over as their
+    JSON text instead: same names, null where the struct is null."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
+    if not any(isinstance(f.dataType, StructType) for f in data.schema.fields):
+        return data
+    return data.select(*[
+        (F.to_json(F.col(f"`{f.name}`")) if isinstance(f.dataType, StructType) else F.col(f"`{f.name}`")).alias(f.name)
+        for f in data.schema.fields])
 
 
 # --- raw gate ---------------------------------------------------------------------------------
