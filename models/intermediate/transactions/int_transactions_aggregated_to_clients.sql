@@ -20,7 +20,7 @@
       it would read less, but its sums and averages would drift from a full refresh in the
       last floating digit: the marts must be identical to a full refresh.
     The marts built on it are rebuilt whole: one row per client from per-client tables, their
-    cost grows with the number of clients, not with history (see _customer__docs.md).
+    cost grows with the number of clients, not with history (see dbt_project.yml, marts).
 -#}
 {{ config(
     materialized='incremental',

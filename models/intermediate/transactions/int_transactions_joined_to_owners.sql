@@ -13,7 +13,7 @@
 {{ config(
     materialized='incremental',
     unique_key='trans_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=c360_incremental_strategy(),
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}
         delete from {{ this }} where account_id in ({{ c360_accounts_changed_since(c360_owner_watermark()) }})

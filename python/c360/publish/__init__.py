@@ -103,6 +103,7 @@ def start_build(home: Path, build_path: Path, *, full_refresh: bool = False) -> 
     started from, for the run record.
     """
     build_path, published = Path(build_path), published_path(home)
+    build_path.parent.mkdir(parents=True, exist_ok=True)
     if not published.exists():
         return "an empty database (nothing published yet)"
     if full_refresh:

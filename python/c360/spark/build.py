@@ -27,7 +27,6 @@ from c360.build.runner import (
 from c360.build.runner import _DBT_LOCK
 
 TARGET = "spark"
-SCHEMAS = ("staging", "intermediate", "marts")
 _FAILED = {"error", "fail", "runtime error"}
 
 __all__ = ["SELECT_BEFORE_MARTS", "SELECT_MARTS", "SparkBuildResult", "build_on_spark",

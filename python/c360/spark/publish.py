@@ -34,7 +34,9 @@ from pathlib import Path
 
 from c360.publish import PublishedVersion
 
-SCHEMAS = ("staging", "intermediate", "marts")
+SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
+# The history a later build continues from (the DuckDB build carries the same schema over).
+CARRIED_SCHEMAS = ("snapshots",)
 CURRENT = "current"
 METADATA_NAME = "c360.json"
 VERSION_FILE = "_c360_version.json"
@@ -165,12 +167,40 @@ def duckdb_views(con, home: Path | None = None, *, build_dir: Path | None = None
     return created
 
 
-def attach_spark_build(spark, build_dir: Path) -> list[str]:
+def forget_build_catalog(spark, schemas: tuple[str, ...] = SCHEMAS) -> list[str]:
+    """Drop the previous build's external tables and views from `spark`'s catalog (their
+    files stay where they are), so a new build in the same session starts from nothing but
+    what `carry_over_snapshots` registers. Managed tables are left alone."""
+    forgotten = []
+    for schema in schemas:
+        if not spark.catalog.databaseExists(schema):
+            continue
+        for table in spark.catalog.listTables(schema):
+            if table.isTemporary or table.tableType not in ("EXTERNAL", "VIEW"):
+                continue
+            kind = "view" if table.tableType == "VIEW" else "table"
+            spark.sql(f"drop {kind} if exists `{schema}`.`{table.name}`")
+            forgotten.append(f"{schema}.{table.name}")
+    return forgotten
+
+
+def carry_over_snapshots(spark, home: Path) -> list[str]:
+    """Register the published build's snapshot tables (the CRM history) in `spark`'s catalog:
+    the new build's snapshot step continues that history into its own folder."""
+    published = published_spark_dir(home)
+    if published is None:
+        return []
+    return attach_spark_build(spark, published, schemas=CARRIED_SCHEMAS)
+
+
+def attach_spark_build(spark, build_dir: Path, schemas: tuple[str, ...] = SCHEMAS) -> list[str]:
     """Register every table folder of a build as an external table in `spark`'s catalog
     (re-gate or query a published build from a new session)."""
     attached = []
     for name, path in published_tables(Path(build_dir).resolve()).items():
         schema, table = name.split(".")
+        if schema not in schemas:
+            continue
         spark.sql(f"create schema if not exists `{schema}`")
         spark.sql(f"drop view if exists `{schema}`.`{table}`")
         spark.sql(f"create table if not exists `{schema}`.`{table}` using parquet location '{path}'")

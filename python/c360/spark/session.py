@@ -19,6 +19,12 @@ Settings, and why:
                                           the build's tables are external Parquet folders, so
                                           the catalog is only needed while the build runs
   UI off, small driver memory             nothing listens on a port; fits beside DuckDB builds
+  partition discovery on the driver       a table partitioned by day has thousands of folders;
+                                          above 32 Spark lists them with a job of one task per
+                                          folder, which on two cores takes tens of seconds per
+                                          read (listing them locally takes well under one)
+  output committer v2                     tasks move their files into place themselves: one
+                                          rename per file instead of two at job commit
   JVM: C1 JIT only, serial GC             a local build is hundreds of short queries on a
                                           short-lived JVM: full (C2) JIT compilation costs
                                           more than it saves there (the first queries of a
@@ -46,6 +52,8 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "1g",
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
 }
 
 

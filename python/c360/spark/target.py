@@ -34,6 +34,7 @@ class SparkTarget:
         self.run_id = run_id
         self._spark = spark
         self.build_dir: Path | None = None
+        self.carried_over: list[str] = []
 
     @property
     def spark(self):
@@ -55,10 +56,15 @@ class SparkTarget:
         return run_raw_gate_on_spark(self.home, batches, self.spark, session, parameters=parameters)
 
     def start_build(self) -> Path:
-        """Remove earlier unpublished builds; the folder this run's build writes to."""
-        from c360.spark.publish import new_spark_build_dir, remove_old_spark_builds
+        """Remove earlier unpublished builds; the folder this run's build writes to. The
+        session's catalog starts from the published build's snapshots (the CRM history)."""
+        from c360.spark.publish import (
+            carry_over_snapshots, forget_build_catalog, new_spark_build_dir, remove_old_spark_builds,
+        )
 
         remove_old_spark_builds(self.home)
+        forget_build_catalog(self.spark)
+        self.carried_over = carry_over_snapshots(self.spark, self.home)
         self.build_dir = new_spark_build_dir(self.home, self.run_id)
         return self.build_dir
 
