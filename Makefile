@@ -8,7 +8,7 @@ LANDING := $(WORK)/landing/sf$(SCALE)
 HOME_DIR := $(WORK)/home/sf$(SCALE)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup run test bench docs clean
+.PHONY: setup setup-spark run test bench docs clean
 
 # A quick no-op when neither the pins nor the package metadata changed.
 setup: $(VENV)/.installed
@@ -18,11 +18,18 @@ $(VENV)/.installed: constraints.txt pyproject.toml
 	$(PIP) -c constraints.txt --no-build-isolation -e ".[test]"
 	touch $@
 
+# The optional Spark extra (pyspark, dbt-spark[session]; Java 17): `make test` runs the Spark
+# build, `make run` stays lean without it.
+setup-spark: $(VENV)/.installed-spark
+$(VENV)/.installed-spark: $(VENV)/.installed constraints.txt pyproject.toml
+	$(PIP) -c constraints.txt --no-build-isolation -e ".[test,spark]"
+	touch $@
+
 run: setup
 	$(BIN)/c360 generate --scale $(SCALE) --out $(LANDING)
 	$(BIN)/c360 run --landing $(LANDING) --home $(HOME_DIR)
 
-test: setup
+test: setup setup-spark
 	$(BIN)/python -m pytest
 
 # Benchmarks (not part of `make test`): scales 1 and 10 by default;

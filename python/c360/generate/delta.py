@@ -330,7 +330,7 @@ def _write_delta(con, out_dir: Path, state: _State, plan: _Plan, rng: np.random.
         updates, new_records = _crm_records(rng, state, bank, day, opened)
         counts["CRM updates"] += len(updates["client_id"])
         files |= _write_crm(con, out_dir, plan.day_file("crm", day), updates, new_records, day)
-    files |= write_ga_days(con, out_dir, state, plan, rng)
+    files |= _write_ga_days(con, out_dir, state, plan, rng)
     redelivered = _concat(window_rows)
     corrected = _correct(rng, redelivered)
     counts["records corrected on re-delivery"] = int(corrected.sum())
@@ -357,10 +357,6 @@ def _feed_misses(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 # --- the bank going on ---------------------------------------------------------------------------
-
-TRANS_ROW_COLUMNS = ("account_id", "day", "rank", "type", "operation", "amount", "k_symbol", "bank", "account",
-                     "unit", "discretionary")
-
 
 class _Bank:
     """Accounts, owners and card holders as of a day, and each account's running balance."""
@@ -477,7 +473,7 @@ class _Bank:
     def _recurring(self, day: date) -> dict[str, np.ndarray]:
         """Incomes and standing orders the account had on this day of the previous month."""
         if day.day > 28:  # they keep a fixed day, at most the 28th (as in the base drop)
-            return _kind_rows(None, "salary", np.zeros(0, np.int64), np.datetime64(day, "D"))
+            return _kind_rows(None, "salary", np.zeros(0, np.int64), np.datetime64(day, "D"))  # none
         month_ago = np.datetime64((day.replace(day=1) - timedelta(days=1)).replace(day=day.day), "D")
         h = self.history
         mask = (h["day"] == month_ago) & np.isin(h["operation"], RECURRING_OPERATIONS)
@@ -694,7 +690,7 @@ def _iso(value: np.datetime64) -> str:
 
 # --- web sessions ---------------------------------------------------------------------------------
 
-def write_ga_days(con, out_dir: Path, state: _State, plan: _Plan, rng: np.random.Generator) -> dict[str, int]:
+def _write_ga_days(con, out_dir: Path, state: _State, plan: _Plan, rng: np.random.Generator) -> dict[str, int]:
     """The new days' GA sessions: half from the mapped (client) visitors, who keep their device
     and location and count their visits on, half from new anonymous visitors."""
     days = np.array(plan.days, dtype="M8[D]")

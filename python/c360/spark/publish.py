@@ -3,7 +3,9 @@
 Layout, under `<home>/spark/`:
 
     builds/<build id>/<schema>/<table>/part-*.parquet   the tables of one build (dbt writes
-                                                       them there: macros/spark/spark_storage.sql)
+                                                       them there: macros/spark/spark_storage.sql;
+                                                       schemas staging, intermediate, marts and
+                                                       snapshots)
     builds/<build id>/_c360_version.json               what the build is (as c360_meta.version)
     builds/<build id>_dbt/                             dbt's artifacts and logs of the build
     current -> builds/<build id>                       the published build (a symlink)
@@ -21,7 +23,9 @@ Query the published marts from DuckDB:
 
     select * from read_parquet('<home>/spark/current/marts/customer_360/*.parquet')
 
-or `duckdb_views(con, home)` for views named like the DuckDB build's (marts.customer_360).
+(a table partitioned on Spark, e.g. staging transactions by date: `.../<table>/**/*.parquet`
+with `hive_partitioning = true`), or `duckdb_views(con, home)` for views named like the DuckDB
+build's (marts.customer_360).
 """
 from __future__ import annotations
 
@@ -99,13 +103,21 @@ def freeze_views(spark, build_dir: Path, schemas: tuple[str, ...] = SCHEMAS) -> 
 
 
 def published_tables(build_dir: Path) -> dict[str, Path]:
-    """`<schema>.<table>` -> its Parquet folder, for every table of a build folder."""
+    """`<schema>.<table>` -> its Parquet folder, for every table of a build folder (a table
+    partitioned by a column, `partition_by` on Spark, keeps its files in `<column>=<value>/`
+    sub-folders)."""
     tables = {}
     for schema in SCHEMAS:
         for folder in sorted((Path(build_dir) / schema).glob("*")):
-            if folder.is_dir() and any(folder.glob("*.parquet")):
+            if folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None:
                 tables[f"{schema}.{folder.name}"] = folder
     return tables
+
+
+def parquet_glob(folder: Path) -> tuple[str, bool]:
+    """The glob of a table folder's Parquet files, and whether it is hive-partitioned."""
+    partitioned = next(Path(folder).glob("*=*/"), None) is not None
+    return str(Path(folder) / ("**/*.parquet" if partitioned else "*.parquet")), partitioned
 
 
 def publish_spark_build(spark, build_dir: Path, home: Path, version: PublishedVersion) -> Path:
@@ -161,8 +173,10 @@ def duckdb_views(con, home: Path | None = None, *, build_dir: Path | None = None
     for name, path in published_tables(folder.resolve()).items():
         schema, table = name.split(".")
         con.execute(f'create schema if not exists "{schema}"')
-        glob = str(path / "*.parquet").replace("'", "''")
-        con.execute(f"create or replace view \"{schema}\".\"{table}\" as select * from read_parquet('{glob}')")
+        glob, partitioned = parquet_glob(path)
+        glob = glob.replace("'", "''")
+        con.execute(f"create or replace view \"{schema}\".\"{table}\" as select * from"
+                    f" read_parquet('{glob}', hive_partitioning = {str(partitioned).lower()})")
         created.append(name)
     return created
 
