@@ -6,16 +6,15 @@
     1. reads only the raw batches newer than the newest batch the model holds
        (`c360_new_deliveries`); among them the latest delivery of a key wins, as in a full
        build (`c360_latest_delivery`);
-    2. replaces what it read by business key: on DuckDB `delete+insert` on the model's
-       `unique_key` (strategy `c360_delete_insert`, below: dbt's own, with the window's
-       predicate), so a re-delivered record replaces its earlier version and an identical
-       one rewrites the same values;
-    3. confines that replacement to the look-back window, the last `incremental_lookback_days`
-       days before the newest date the model holds (`c360_lookback_predicates`): the delivery
-       contract re-delivers at most the last two days, older records are final. A new batch
-       delivering a record dated before the window stops the model with a message
-       (`c360_refuse_outside_lookback`) instead of keeping two versions of it: run
-       `c360 run --full-refresh`, or widen the window, to take it.
+    2. accepts them only within the look-back window, the last `incremental_lookback_days`
+       days before the newest date the model holds: the delivery contract re-delivers at most
+       the last two days, and older records are final. A new batch delivering a record dated
+       before the window stops the model with a message (`c360_refuse_outside_lookback`):
+       run `c360 run --full-refresh`, or widen the window, to take it;
+    3. replaces by business key: on DuckDB `delete+insert` on the model's `unique_key`, so a
+       re-delivered record replaces its earlier version (wherever that version was dated) and
+       an identical one rewrites the same values. The delete finds the keys in one scan of
+       the key column; no date predicate is needed to keep it cheap.
 
     Per adapter (`c360_incremental_strategy`): DuckDB replaces by key (delete+insert). Spark
     on Parquet cannot delete rows; there the models are partitioned by their date and the
@@ -30,7 +29,7 @@
 {%- endmacro %}
 
 {% macro default__c360_incremental_strategy() -%}
-    {{- return('c360_delete_insert') -}}
+    {{- return('delete+insert') -}}
 {%- endmacro %}
 
 {% macro spark__c360_incremental_strategy() -%}
@@ -73,28 +72,9 @@
 
 
 {#- The first date of the look-back window: the newest date the model holds minus the var. -#}
-{% macro c360_lookback_start(date_column, relation=none) -%}
+{% macro c360_lookback_start(date_column) -%}
     {{ dbt.dateadd('day', -(var('incremental_lookback_days') | int),
-                   '(select max(' ~ date_column ~ ') from ' ~ (relation or this) ~ ')') }}
-{%- endmacro %}
-
-{#-
-    `incremental_predicates` for the model config: replace nothing older than the window.
-    Configs are rendered when the project is parsed, before the model's schema is known, so
-    the target is a placeholder that the strategy below fills in when the model runs.
--#}
-{% macro c360_lookback_predicates(date_column) -%}
-    {{- return([date_column ~ ' > ' ~ c360_lookback_start(date_column, relation='__c360_target__')]) -}}
-{%- endmacro %}
-
-{#- DuckDB's strategy: dbt's delete+insert, the look-back predicates pointed at the target. -#}
-{% macro get_incremental_c360_delete_insert_sql(arg_dict) -%}
-    {%- set predicates = [] -%}
-    {%- for predicate in arg_dict['incremental_predicates'] or [] -%}
-        {%- do predicates.append(predicate | replace('__c360_target__', arg_dict['target_relation'] | string)) -%}
-    {%- endfor -%}
-    {%- do arg_dict.update({'incremental_predicates': predicates}) -%}
-    {{- get_incremental_delete_insert_sql(arg_dict) -}}
+                   '(select max(' ~ date_column ~ ') from ' ~ this ~ ')') }}
 {%- endmacro %}
 
 {#-

@@ -7,10 +7,44 @@
     the middle of a day (the public trans.asc is cut off on its last day).
     The running sum is a window ordered by day with the default RANGE frame, so it includes
     the whole day (all peers) at every row of that day.
+
+    `changed_since` (with `batch_column`): check only the days from the earliest day a batch
+    after it changed, on the accounts it changed, starting from each account's balance at the
+    end of the day before (the sum of its earlier signed amounts): an incremental run checks
+    what it loaded without re-reading every account's whole history through a window.
 -#}
-{% test balances_reconcile(model, account_column, date_column, signed_amount_column, balance_column, tolerance=0) %}
+{% test balances_reconcile(model, account_column, date_column, signed_amount_column, balance_column, tolerance=0,
+                           batch_column=none, changed_since=none) %}
+{%- set incremental = batch_column is not none and changed_since not in (none, '', 'None') %}
 
 with
+
+{%- if incremental %}
+
+changed as (
+
+    select distinct {{ account_column }} as account_id, {{ date_column }} as booking_date
+    from {{ model }}
+    where {{ batch_column }} > '{{ changed_since }}'
+
+),
+
+checked_from as (
+
+    select min(booking_date) as booking_date from changed
+
+),
+
+opening as (
+
+    select {{ account_column }} as opening_account_id, sum({{ signed_amount_column }}) as opening_balance
+    from {{ model }}
+    where {{ account_column }} in (select account_id from changed)
+        and {{ date_column }} < (select booking_date from checked_from)
+    group by {{ account_column }}
+
+),
+{%- endif %}
 
 movements as (
 
@@ -18,11 +52,18 @@ movements as (
         {{ account_column }} as account_id,
         {{ date_column }} as booking_date,
         {{ balance_column }} as balance,
+        {%- if incremental %}
+        coalesce((select opening_balance from opening where opening_account_id = {{ account_column }}), 0) +
+        {%- endif %}
         sum({{ signed_amount_column }}) over (
             partition by {{ account_column }}
             order by {{ date_column }}
         ) as balance_at_end_of_day
     from {{ model }}
+    {%- if incremental %}
+    where {{ account_column }} in (select account_id from changed)
+        and {{ date_column }} >= (select booking_date from checked_from)
+    {%- endif %}
 
 ),
 

@@ -19,7 +19,7 @@ import pytest
 from c360.build import DbtBuildError, build_models
 from c360.generate import generate_dataset, generate_delta
 from c360.land import land_directory
-from c360.publish import PublishedVersion, publish, published_path, start_build
+from c360.publish import PublishedVersion, publish, published_path, read_published, start_build
 
 pytestmark = pytest.mark.slow
 
@@ -49,9 +49,12 @@ class Bank:
         build = self.home / "builds" / "build.duckdb"
         build.parent.mkdir(parents=True, exist_ok=True)
         start_build(self.home, build)
+        published = read_published(self.home)
         build_models(duckdb_path=build, raw_root=self.home / "raw", target_path=self.root / "dbt",
-                     exclude=None if dbt_tests else NO_DBT_TESTS)
-        publish(build, self.home, PublishedVersion(name, None, [], "2026-01-01T00:00:00Z", 0.0))
+                     exclude=None if dbt_tests else NO_DBT_TESTS,
+                     changed_since_batch=max(published.batches) if published else None)
+        batches = sorted(p.stem.removeprefix("batch=") for p in (self.home / "raw" / "_manifests").glob("*.json"))
+        publish(build, self.home, PublishedVersion(name, None, batches, "2026-01-01T00:00:00Z", 0.0))
         self.versions[name] = self.root / f"{name}.duckdb"
         shutil.copyfile(published_path(self.home), self.versions[name])
         return self.versions[name]

@@ -141,20 +141,18 @@ def real(spark, shared_data, tmp_path_factory) -> Run:
 def assert_customer_360_equal(run: Run) -> int:
     columns = contract_columns()
     listed = ", ".join(f'"{c}"' for c in columns)
-    with duckdb.connect(str(run.duckdb_path), read_only=True) as con:
-        con.execute("attach ':memory:' as spark")
-        con.execute("use spark")
-        duckdb_views(con, run.home)
-        con.execute(f"use {run.duckdb_path.stem}")
-        duck = con.execute(f"select {listed} from marts.customer_360").fetchall()
-        types = {r[0]: r[1] for r in con.execute("describe marts.customer_360").fetchall()}
-        on_spark = {r[0]: r[1] for r in con.execute("describe spark.marts.customer_360").fetchall()}
+    with duckdb.connect() as con:
+        duckdb_views(con, run.home)            # the published Spark build: marts.customer_360
+        con.execute(f"attach '{run.duckdb_path}' as duck (read_only)")
+        duck = con.execute(f"select {listed} from duck.marts.customer_360").fetchall()
+        types = {r[0]: r[1] for r in con.execute("describe duck.marts.customer_360").fetchall()}
+        on_spark = {r[0]: r[1] for r in con.execute("describe marts.customer_360").fetchall()}
         assert list(on_spark) == columns, "the Spark build's columns differ from the contract"
         assert {c: on_spark[c] for c in columns} == {c: types[c] for c in columns}
-        only_duckdb = con.execute(f"select {listed} from marts.customer_360 except all"
-                                  f" select {listed} from spark.marts.customer_360").fetchall()
-        only_spark = con.execute(f"select {listed} from spark.marts.customer_360 except all"
-                                 f" select {listed} from marts.customer_360").fetchall()
+        only_duckdb = con.execute(f"select {listed} from duck.marts.customer_360 except all"
+                                  f" select {listed} from marts.customer_360").fetchall()
+        only_spark = con.execute(f"select {listed} from marts.customer_360 except all"
+                                 f" select {listed} from duck.marts.customer_360").fetchall()
     assert (only_duckdb, only_spark) == ([], []), (
         f"{len(only_duckdb)} rows only in the DuckDB build, {len(only_spark)} only in Spark's;"
         f" e.g. {only_duckdb[:2]} vs {only_spark[:2]}")

@@ -7,7 +7,6 @@
     materialized='incremental',
     unique_key='session_key',
     incremental_strategy=c360_incremental_strategy(),
-    incremental_predicates=c360_lookback_predicates('session_date'),
     partition_by=['session_date'] if target.type == 'spark' else none,
     on_schema_change='fail'
 ) }}

@@ -7,7 +7,6 @@
     materialized='incremental',
     unique_key='trans_id',
     incremental_strategy=c360_incremental_strategy(),
-    incremental_predicates=c360_lookback_predicates('transaction_date'),
     partition_by=['transaction_date'] if target.type == 'spark' else none,
     on_schema_change='fail'
 ) }}

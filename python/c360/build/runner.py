@@ -95,7 +95,8 @@ def validate_as_of(as_of: str | date | None) -> str | None:
 def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None = None,
                  select: str | None = None, exclude: str | None = None,
                  project_dir: Path = PROJECT_DIR, target_path: Path | None = None,
-                 threads: int | None = None, full_refresh: bool = False) -> BuildResult:
+                 threads: int | None = None, full_refresh: bool = False,
+                 changed_since_batch: str | None = None) -> BuildResult:
     """Run `dbt build` for the project into `duckdb_path`, reading the raw zone at `raw_root`.
 
     `as_of` (YYYY-MM-DD) sets the marts' point in time (default: the latest transaction or
@@ -113,6 +114,9 @@ def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None 
     what `duckdb_path` already holds: build into a copy of the previous build to load only what
     landed since (`c360.publish.start_build` makes one). `full_refresh` rebuilds them from the
     whole raw zone (`dbt build --full-refresh`; snapshots keep their history).
+    `changed_since_batch` (an incremental build: the newest batch of the version it starts
+    from) makes the data tests of models with landing lineage check only the rows changed
+    after it (macros/tests/get_where_subquery.sql).
     """
     as_of = validate_as_of(as_of)
     duckdb_path = Path(duckdb_path).resolve()
@@ -126,8 +130,11 @@ def build_models(*, duckdb_path: Path, raw_root: Path, as_of: str | date | None 
     args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
             "--indirect-selection", "buildable"]
-    if as_of:
-        args += ["--vars", json.dumps({"as_of_date": as_of})]
+    dbt_vars = {"as_of_date": as_of} if as_of else {}
+    if changed_since_batch and not full_refresh:
+        dbt_vars["changed_since_batch"] = changed_since_batch
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     if select:
         args += ["--select", *select.split()]
     if exclude:
