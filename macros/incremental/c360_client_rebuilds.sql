@@ -33,6 +33,13 @@
     c360_transaction_clients_to_rebuild
 {%- endmacro %}
 
+{#- In an incremental run, a where-clause continuation keeping the clients being recomputed. -#}
+{% macro c360_only_clients_to_rebuild(client_column) -%}
+    {%- if is_incremental() %}
+        and {{ client_column }} in (select client_id from {{ c360_transaction_clients_to_rebuild_table() }})
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro c360_stage_transaction_clients_to_rebuild() -%}
     {%- set joined = ref('int_transactions_joined_to_owners') -%}
     create or replace temporary table {{ c360_transaction_clients_to_rebuild_table() }} as

@@ -127,3 +127,22 @@ def test_a_rejected_batch_leaves_the_raw_zone_and_lands_again_when_delivered_aga
     assert json.loads((where / "verdict.json").read_text())["verdict"] == "rejected"
     again = land_directory(tmp_path / "landing", home)
     assert again.batch_id and {f.status for f in again.files} == {"landed"}
+
+
+def test_raw_rows_are_read_in_bounded_chunks_and_nested_ga_columns_stay_columnar(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from c360.gates import raw
+
+    files = clean_files() | {"mainframe/client.asc": clients_with_one_bad_line(3000)}
+    ga = Path(__file__).resolve().parents[1] / "fixtures" / "landing" / "ga" / "ga_sessions_19950101.json"
+    files["ga/ga_sessions_19950101.json"] = ga.read_text()
+    home = tmp_path / "home"
+    batch_id = land_directory(drop(tmp_path / "landing", files), home).batch_id
+    monkeypatch.setattr(raw, "CHUNK_BYTES", 1)   # the smallest chunk: 1,000 rows
+    chunks = list(raw.parquet_chunks(home / "raw" / "mainframe" / "client" / f"batch={batch_id}", "clients"))
+    assert len(chunks) == 3 and sum(len(c.data) for c in chunks) == 3000
+    assert [c.data.index[0] for c in chunks] == [0, 1000, 2000]
+    (sessions,) = raw.parquet_chunks(home / "raw" / "ga" / "session" / f"batch={batch_id}", "ga")
+    assert isinstance(sessions.data["hits"].dtype, pd.ArrowDtype)
+    assert isinstance(sessions.data["totals"].dtype, pd.ArrowDtype)

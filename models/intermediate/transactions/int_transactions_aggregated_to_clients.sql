@@ -41,16 +41,18 @@ with
 -- depends_on: {{ ref('stg_mainframe__dispositions') }}, {{ ref('stg_mainframe__accounts') }} (read by the pre-hook)
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
-transactions as (
-
-    select * from {{ ref('int_transactions_joined_to_owners') }}
-    {%- if is_incremental() %}
-    where client_id in (select client_id from {{ c360_transaction_clients_to_rebuild_table() }})
-    {%- endif %}
+    {#-
+        recent_from: the first day a window or the month count can see (the last {{ long }}
+        days; the last {{ var('activity_months') }} calendar months). The windowed figures read
+        only the rows from it on, a sixth of six years of history.
+    -#}
+    select
+        as_of_date,
+        least(
+            {{ dbt.dateadd('day', -(long - 1), 'as_of_date') }},
+            {{ dbt.dateadd('month', -(var('activity_months') - 1), dbt.date_trunc('month', 'as_of_date')) }}
+        ) as recent_from
+    from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -62,7 +64,22 @@ built_from as (
 
 ),
 
-flagged as (
+all_time as (
+
+    select
+        transactions.client_id,
+        count(*) as n_transactions,
+        min(transactions.transaction_date) as first_transaction_date,
+        max(transactions.transaction_date) as last_transaction_date
+    from {{ ref('int_transactions_joined_to_owners') }} as transactions
+    cross join as_of
+    where transactions.transaction_date <= as_of.as_of_date
+        {{- c360_only_clients_to_rebuild('transactions.client_id') }}
+    group by transactions.client_id
+
+),
+
+recent as (
 
     select
         transactions.*,
@@ -74,20 +91,19 @@ flagged as (
                 > {{ dbt.dateadd('month', -var('activity_months'), dbt.date_trunc('month', 'as_of.as_of_date')) }}
             then {{ dbt.date_trunc('month', 'transactions.transaction_date') }}
         end as active_month
-    from transactions
+    from {{ ref('int_transactions_joined_to_owners') }} as transactions
     cross join as_of
     where transactions.transaction_date <= as_of.as_of_date
+        and transactions.transaction_date >= as_of.recent_from
+        {{- c360_only_clients_to_rebuild('transactions.client_id') }}
 
 ),
 
-aggregated as (
+windowed as (
 
     select
         client_id,
 
-        count(*) as n_transactions,
-        min(transaction_date) as first_transaction_date,
-        max(transaction_date) as last_transaction_date,
         count(distinct active_month) as n_active_months,
 
         {%- for window, days in [('short', short), ('medium', medium)] %}
@@ -96,8 +112,8 @@ aggregated as (
         sum(case when is_in_{{ window }}_window then 1 else 0 end) as n_transactions_last_{{ days }}d,
         sum(case when is_in_{{ window }}_window and transaction_direction = 'credit' then 1 else 0 end) as n_credits_last_{{ days }}d,
         sum(case when is_in_{{ window }}_window and transaction_direction = 'debit' then 1 else 0 end) as n_debits_last_{{ days }}d,
-        coalesce(sum(case when is_in_{{ window }}_window and transaction_direction = 'credit' then amount_czk end), 0) as credit_amount_czk_last_{{ days }}d,
-        coalesce(sum(case when is_in_{{ window }}_window and transaction_direction = 'debit' then amount_czk end), 0) as debit_amount_czk_last_{{ days }}d,
+        sum(case when is_in_{{ window }}_window and transaction_direction = 'credit' then amount_czk end) as credit_amount_czk_last_{{ days }}d,
+        sum(case when is_in_{{ window }}_window and transaction_direction = 'debit' then amount_czk end) as debit_amount_czk_last_{{ days }}d,
         avg(case when is_in_{{ window }}_window and transaction_direction = 'credit' then amount_czk end) as avg_credit_amount_czk_last_{{ days }}d,
         avg(case when is_in_{{ window }}_window and transaction_direction = 'debit' then amount_czk end) as avg_debit_amount_czk_last_{{ days }}d,
         {%- endfor %}
@@ -108,8 +124,35 @@ aggregated as (
         sum(case when is_in_long_window and interaction_channel = 'cash' then 1 else 0 end) as n_cash_transactions_last_{{ long }}d,
         sum(case when is_in_long_window and interaction_channel = 'transfer' then 1 else 0 end) as n_transfer_transactions_last_{{ long }}d
 
-    from flagged
+    from recent
     group by client_id
+
+),
+
+aggregated as (
+
+    {#- a client without recent rows counts 0 in every window (amounts 0, averages null) -#}
+    select
+        all_time.client_id,
+        all_time.n_transactions,
+        all_time.first_transaction_date,
+        all_time.last_transaction_date,
+        coalesce(windowed.n_active_months, 0) as n_active_months,
+
+        {%- for days in [short, medium] %}
+        {%- for column in ['n_transactions', 'n_credits', 'n_debits', 'credit_amount_czk', 'debit_amount_czk'] %}
+        coalesce(windowed.{{ column }}_last_{{ days }}d, 0) as {{ column }}_last_{{ days }}d,
+        {%- endfor %}
+        windowed.avg_credit_amount_czk_last_{{ days }}d,
+        windowed.avg_debit_amount_czk_last_{{ days }}d,
+        {%- endfor %}
+        {%- for column in ['n_transactions', 'n_card_transactions', 'n_cash_transactions', 'n_transfer_transactions'] %}
+        coalesce(windowed.{{ column }}_last_{{ long }}d, 0) as {{ column }}_last_{{ long }}d{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from all_time
+    left join windowed
+        on all_time.client_id = windowed.client_id
 
 ),
 

@@ -8,8 +8,9 @@ Per batch it validates
     code values known, dates parse.
 
 Memory is bounded by one chunk of one batch: Parquet files are read with pyarrow in chunks of
-at most CHUNK_BYTES (uncompressed) and each chunk is validated on its own; the suites of this
-layer only hold expectations that are true of the whole when true of every chunk.
+about CHUNK_BYTES in memory (at most MAX_CHUNK_ROWS rows) and each chunk is validated on its
+own; the suites of this layer only hold expectations that are true of the whole when true of
+every chunk.
 
 A batch that passes is recorded in `<home>/gates/raw/batch=<id>.json` and is never gated again.
 A batch that fails is taken out of the raw zone (manifest first, so it is uncommitted at once)
@@ -85,24 +86,27 @@ def run_raw_gate(home: Path, batch_ids: list[str], session: GxSession, *,
 
 
 def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
-    """The rows of every Parquet file in `folder`, in chunks of about CHUNK_BYTES.
+    """The rows of every Parquet file in `folder`, in chunks of about CHUNK_BYTES in memory.
 
-    Small files (one per delivered file: a GA day, a monthly transactions extract) are
-    gathered into one chunk, large ones split, so the number of GX validations depends on
-    the volume, not on the number of files.
+    The chunk size comes from the width of the first rows read (a GA session with its hits
+    weighs a hundred transactions). Small files (one per delivered file: a GA day, a monthly
+    transactions extract) are gathered into one chunk and large ones split, so the number of
+    GX validations follows the volume, not the number of files. Nested columns (GA structs
+    and lists) stay Arrow-backed in pandas instead of becoming Python objects.
     """
     files = [pq.ParquetFile(path) for path in sorted(folder.glob("*.parquet"))]
-    rows = sum(f.metadata.num_rows for f in files)
-    if not rows:
+    files = [f for f in files if f.metadata.num_rows]
+    if not files:
         return
-    size = sum(f.metadata.row_group(i).total_byte_size for f in files for i in range(f.num_row_groups))
-    chunk_rows = max(1_000, min(MAX_CHUNK_ROWS, int(rows * CHUNK_BYTES / max(size, 1))))
+    sample = next(files[0].iter_batches(batch_size=1_000))
+    bytes_per_row = max(sample.nbytes / max(sample.num_rows, 1), 1.0)
+    chunk_rows = max(1_000, min(MAX_CHUNK_ROWS, int(CHUNK_BYTES / bytes_per_row)))
     pending: list[pa.RecordBatch] = []
     start = 0
 
     def frame() -> Frame:
-        data = pa.concat_tables([pa.Table.from_batches([b]) for b in pending],
-                                promote_options="default").to_pandas()
+        table = pa.concat_tables([pa.Table.from_batches([b]) for b in pending], promote_options="default")
+        data = table.to_pandas(types_mapper=_nested_as_arrow)
         data.index = pd.RangeIndex(start, start + len(data))
         return Frame(f"{label} rows {start + 1}-{start + len(data)}", data)
 
@@ -111,11 +115,17 @@ def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
             pending.append(batch)
             if sum(b.num_rows for b in pending) >= chunk_rows:
                 chunk = frame()
+                pending = []
                 yield chunk
                 start += len(chunk.data)
-                pending = []
     if pending:
         yield frame()
+
+
+def _nested_as_arrow(data_type: pa.DataType):
+    nested = (pa.types.is_struct(data_type) or pa.types.is_list(data_type)
+              or pa.types.is_large_list(data_type) or pa.types.is_map(data_type))
+    return pd.ArrowDtype(data_type) if nested else None
 
 
 def manifest_frame(home: Path, manifest: dict) -> pd.DataFrame:
