@@ -35,6 +35,10 @@ def _n(count) -> str:
     return "–" if count is None else f"{count:,}"
 
 
+def _load(values) -> str:
+    return f"{values[0]:.1f}" if values else "?"
+
+
 def _baseline_cell(b: dict, key: str, fmt) -> str:
     if b.get("skipped"):
         return "skipped"
@@ -135,13 +139,16 @@ def render(results: dict) -> str:
                    f"{d['seeds']} ({_s(d['seed_seconds'])}) | {slowest} |")
     out.append("")
 
-    out += ["## Data", "", "| scale | clients | accounts | transactions | GA sessions | landing MiB | raw zone MiB | generate s | measured at |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    out += ["## Data", "", "*load* is the machine's 1-minute load average when the scale started and ended "
+            f"({m['cores']} cores: above {m['cores']} means other work competed for the CPU).", "",
+            "| scale | clients | accounts | transactions | GA sessions | landing MiB | raw zone MiB | generate s | measured at | load |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for e in scales:
         rows, g = e["rows"], e.get("generated", {})
         out.append(f"| {e['scale']:g} | {_n(rows.get('clients'))} | {_n(rows.get('accounts'))} | "
                    f"{_n(rows.get('transactions'))} | {_n(rows.get('ga_sessions'))} | {_mib(g.get('landing_mib'))} | "
-                   f"{_mib(e.get('raw_mib'))} | {_s(g.get('seconds'))} | {e['measured_at']} |")
+                   f"{_mib(e.get('raw_mib'))} | {_s(g.get('seconds'))} | {e['measured_at']} | "
+                   f"{e['machine']['load_average_at_start'][0]:.1f} → {_load(e.get('load_average_at_end'))} |")
     out.append("")
 
     out += ["## Verification against the published mart", ""]

@@ -35,6 +35,7 @@ def _run(args: argparse.Namespace) -> int:
         home=args.home,
         as_of=args.as_of,
         accept_quarantine=args.accept_quarantine,
+        full_refresh=args.full_refresh,
     )
 
 
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--home", type=Path, required=True)
     run.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: latest event)")
     run.add_argument("--accept-quarantine", action="store_true")
+    run.add_argument("--full-refresh", dest="full_refresh", action="store_true",
+                     help="rebuild every model from the whole raw zone instead of loading only what"
+                          " landed since the published version (the CRM history snapshot is kept)")
     run.set_defaults(func=_run)
 
     status = commands.add_parser("status", help="show the published version and the last run")

@@ -62,6 +62,7 @@ class RunRecord:
     landing: Path
     as_of: str | None
     started_at: str
+    full_refresh: bool = False
     stages: list[Stage] = field(default_factory=list)
     gates: dict[str, dict] = field(default_factory=dict)
     outcome: str = "running"
@@ -73,7 +74,8 @@ class RunRecord:
     def to_json(self) -> dict:
         return {
             "run_id": self.run_id, "home": str(self.home), "landing": str(self.landing),
-            "as_of": self.as_of, "started_at": self.started_at, "outcome": self.outcome,
+            "as_of": self.as_of, "started_at": self.started_at, "full_refresh": self.full_refresh,
+            "outcome": self.outcome,
             "stopped_at": self.stopped_at, "build": self.build, "docs": self.docs,
             "seconds": round(self.seconds, 2),
             "gate_seconds": round(self.gate_seconds, 2),
@@ -86,13 +88,18 @@ class RunRecord:
 
 
 def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
-                 accept_quarantine: bool = False, max_quarantine_share: float | None = None) -> int:
-    """Land, gate, build and publish; returns the exit code (0 = a new version is published)."""
+                 accept_quarantine: bool = False, max_quarantine_share: float | None = None,
+                 full_refresh: bool = False) -> int:
+    """Land, gate, build and publish; returns the exit code (0 = a new version is published).
+
+    The build continues from the published version: incremental models load only what landed
+    since (`c360.publish.start_build`). `full_refresh` rebuilds every model from the raw zone.
+    """
     home, landing = Path(home).resolve(), Path(landing).resolve()
     home.mkdir(parents=True, exist_ok=True)
     try:
         with _exclusive(home):
-            return _Run(home, landing, as_of, accept_quarantine, max_quarantine_share).execute()
+            return _Run(home, landing, as_of, accept_quarantine, max_quarantine_share, full_refresh).execute()
     except RunLocked as locked:
         _say(f"c360 run: {locked}")
         return EXIT_START
@@ -100,8 +107,10 @@ def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
 
 class _Run:
     def __init__(self, home: Path, landing: Path, as_of: str | None, accept_quarantine: bool,
-                 max_quarantine_share: float | None):
+                 max_quarantine_share: float | None, full_refresh: bool = False):
         self.home, self.landing, self.as_of = home, landing, as_of
+        self.full_refresh = full_refresh
+        self.changed_since: str | None = None   # newest batch of the version an incremental build follows
         self.accept_quarantine = accept_quarantine
         self.max_quarantine_share = max_quarantine_share
         self.started = time.perf_counter()
@@ -109,7 +118,7 @@ class _Run:
         while (home / "runs" / f"{run_id}.json").exists() or (home / "docs" / run_id).exists():
             time.sleep(1)  # run ids are per second; two runs in one second wait their turn
             run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        self.record = RunRecord(run_id, home, landing, as_of, _utc_now())
+        self.record = RunRecord(run_id, home, landing, as_of, _utc_now(), full_refresh=full_refresh)
         self.docs_dir = home / "docs" / run_id
         self._session = None
         self.build_path: Path | None = None
@@ -147,6 +156,7 @@ class _Run:
         self.build_path = new_build_path(self.home, self.record.run_id)
         self.record.build = str(self.build_path)
         new_batches = self._unpublished(batches)
+        self.changed_since = None if self.full_refresh else self._published_watermark()
 
         from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS
 
@@ -155,7 +165,7 @@ class _Run:
         # the data at fault, and the run stops at that gate. A model or unit test that fails
         # is a broken build (exit 2), not bad data.
         for layer, select in (("staging", SELECT_BEFORE_MARTS), ("marts", SELECT_MARTS)):
-            built = self._build(f"build {layer}", select)
+            built = self._build(f"build {layer}", select, start=layer == "staging")
             if built == "error":
                 return self._stop(f"build {layer}", EXIT_BUILD)
             passed = self._layer_gate(layer, new_batches, dbt_test_failures=self._dbt_test_failures)
@@ -199,15 +209,24 @@ class _Run:
             self._report_gate(result, stage)
         return result.passed
 
-    def _build(self, name: str, select: str) -> str:
-        """'ok', 'tests' (only dbt data tests failed: bad data) or 'error' (the build broke)."""
+    def _build(self, name: str, select: str, start: bool = False) -> str:
+        """'ok', 'tests' (only dbt data tests failed: bad data) or 'error' (the build broke).
+
+        `start`: first seed the build file with what its incremental models continue from (a
+        copy of the published database; for a full refresh only the snapshot history).
+        """
         from c360.build import DbtBuildError, build_models
+        from c360.publish import start_build
 
         self._dbt_test_failures = []
         with self._stage(name) as stage:
+            if start:
+                _say(f"   the build starts from {start_build(self.home, self.build_path, full_refresh=self.full_refresh)}"
+                     + ("; every model is rebuilt from the raw zone (--full-refresh)" if self.full_refresh else ""))
             try:
                 result = build_models(duckdb_path=self.build_path, raw_root=self.home / "raw",
-                                      as_of=self.as_of, select=select)
+                                      as_of=self.as_of, select=select, full_refresh=self.full_refresh,
+                                      changed_since_batch=self.changed_since)
             except DbtBuildError as error:
                 stage.ok = False
                 stage.detail = str(error)
@@ -294,6 +313,14 @@ class _Run:
         if share is None and os.environ.get(DEFAULT_MAX_QUARANTINE_SHARE_ENV):
             share = float(os.environ[DEFAULT_MAX_QUARANTINE_SHARE_ENV])
         return {} if share is None else {"max_quarantine_share": share}
+
+    def _published_watermark(self) -> str | None:
+        """The newest batch of the published version: an incremental build's dbt tests check
+        the rows changed after it."""
+        from c360.publish import read_published
+
+        published = read_published(self.home)
+        return max(published.batches) if published and published.batches else None
 
     def _unpublished(self, batches: list[str]) -> list[str]:
         from c360.publish import read_published

@@ -132,7 +132,10 @@ def generated(spark, tmp_path_factory) -> Run:
 @pytest.fixture(scope="module")
 def real(spark, shared_data, tmp_path_factory) -> Run:
     root = tmp_path_factory.mktemp("spark_real")
-    landing = link_real_landing(shared_data, root / "landing")
+    # Without the CRM sample (a malformed feed, quarantined whole, that the raw gate rightly
+    # refuses): the CRM source then has no raw file at all, which Spark reads as the typed
+    # empty relation of an `allow_empty` source, as DuckDB does.
+    landing = link_real_landing(shared_data, root / "landing", with_crm=False)
     land_directory(landing=landing, home=root / "home")
     # The raw gate reads the raw zone, not a build: on Spark it runs for the generated bank.
     return run_both(spark, root / "home", spark_exclude=REAL_DATA_EXCLUDE, spark_raw_gate=False)
@@ -186,7 +189,7 @@ def test_spark_customer_360_equals_duckdb_row_for_row_generated(generated: Run):
 
 def test_gates_pass_on_duckdb_and_spark_builds_generated(generated: Run):
     assert_gates_passed(generated)
-    assert any("(Spark)" in frame for frame in generated.gates["spark marts"].frames)
+    assert any("Spark" in frame for frame in generated.gates["spark marts"].frames)
 
 
 def test_spark_build_is_published_as_parquet_duckdb_reads(generated: Run):

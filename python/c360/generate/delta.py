@@ -389,7 +389,8 @@ class _Bank:
         n = int(rng.poisson(rate)) or int(day == self.state.last_day + timedelta(days=1))
         account_id = sparse_ids(rng, "account", n, after=self.max_ids["account"])
         self.max_ids["account"] = int(account_id[-1]) if n else self.max_ids["account"]
-        district = from_counts(rng, cal.ACCOUNT_DISTRICTS, n)
+        # districts as the drop's accounts have them (its reference table may be a subset)
+        district = self._districts(rng, n)
         frequency = from_counts(rng, cal.ACCOUNT_FREQUENCIES, n)
         opened = np.full(n, np.datetime64(day, "D"))
         owner_birth = np.maximum(opened - years_to_days(from_quantiles(rng, cal.OWNER_AGE_AT_OPEN, n)),
@@ -409,8 +410,7 @@ class _Bank:
         birth = np.concatenate([owner_birth, spouse_birth])[order]
         woman = np.concatenate([owner_woman, ~owner_woman[shared]])[order]
         home = district[account_of_client]
-        client_district = np.where(rng.random(m) < cal.CLIENT_HOME_DISTRICT_SHARE, home,
-                                   from_counts(rng, cal.ACCOUNT_DISTRICTS, m))
+        client_district = np.where(rng.random(m) < cal.CLIENT_HOME_DISTRICT_SHARE, home, self._districts(rng, m))
         for k, v in (("account_id", account_id), ("district_id", district), ("frequency", frequency),
                      ("opened", opened)):
             self.accounts[k] = np.concatenate([self.accounts[k], v])
@@ -424,6 +424,9 @@ class _Bank:
                 "client_id": client_id, "disp_id": disp_id, "birth_date": birth, "is_woman": woman,
                 "client_district_id": client_district, "client_account_id": account_id[account_of_client],
                 "is_owner": is_owner}
+
+    def _districts(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.choice(self.state.accounts["district_id"], n).astype(np.int64)
 
     def issue_cards(self, rng: np.random.Generator, day: date, rate: float) -> dict[str, np.ndarray]:
         """Cards issued on `day` to owners without one whose account is old enough (the real
