@@ -36,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         accept_quarantine=args.accept_quarantine,
         full_refresh=args.full_refresh,
+        target=args.target,
     )
 
 
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", dest="full_refresh", action="store_true",
                      help="rebuild every model from the whole raw zone instead of loading only what"
                           " landed since the published version (the CRM history snapshot is kept)")
+    run.add_argument("--target", choices=("duckdb", "spark"), default="duckdb",
+                     help="where the gates and the build run: DuckDB (default), or Apache Spark"
+                          " (needs the spark extra; the published build is Parquet under"
+                          " <home>/spark/current)")
     run.set_defaults(func=_run)
 
     status = commands.add_parser("status", help="show the published version and the last run")

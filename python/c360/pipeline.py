@@ -12,8 +12,14 @@ Exit codes: 0 published; 1 a gate stopped the run (bad data); 2 the build itself
 model or a dbt unit test failed: a code problem); 3 the run could not start (another run holds
 the home, nothing landed yet).
 
+On `--target spark` the same stages run on Apache Spark (c360.spark.SparkTarget): the gates
+through GX's Spark data source, the build with dbt-spark, always complete (a new folder per
+build; the CRM snapshot history carries over), published as Parquet under `<home>/spark/`
+(`current` -> the published build) for DuckDB, Spark or pandas to read.
+
 Where things are, under `<home>`:
     c360.duckdb  c360.json     the published database and what it contains
+    spark/current, spark/c360.json   the published Spark build (Parquet) and what it contains
     builds/                    the build in progress, or the latest failed build (to debug)
     docs/<run id>/index.html   Great Expectations Data Docs of the run's gates (+ results/)
     docs/index.html            every run's Data Docs, newest first
@@ -38,6 +44,7 @@ from pathlib import Path
 from c360.gates.report import GateResult, combine
 
 EXIT_GATE, EXIT_BUILD, EXIT_START = 1, 2, 3
+TARGETS = ("duckdb", "spark")
 KEEP_DOCS_RUNS = 30
 DEFAULT_MAX_QUARANTINE_SHARE_ENV = "C360_MAX_QUARANTINE_SHARE"
 
@@ -63,6 +70,7 @@ class RunRecord:
     as_of: str | None
     started_at: str
     full_refresh: bool = False
+    target: str = "duckdb"
     stages: list[Stage] = field(default_factory=list)
     gates: dict[str, dict] = field(default_factory=dict)
     outcome: str = "running"
@@ -75,6 +83,7 @@ class RunRecord:
         return {
             "run_id": self.run_id, "home": str(self.home), "landing": str(self.landing),
             "as_of": self.as_of, "started_at": self.started_at, "full_refresh": self.full_refresh,
+            "target": self.target,
             "outcome": self.outcome,
             "stopped_at": self.stopped_at, "build": self.build, "docs": self.docs,
             "seconds": round(self.seconds, 2),
@@ -89,17 +98,22 @@ class RunRecord:
 
 def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
                  accept_quarantine: bool = False, max_quarantine_share: float | None = None,
-                 full_refresh: bool = False) -> int:
+                 full_refresh: bool = False, target: str = "duckdb") -> int:
     """Land, gate, build and publish; returns the exit code (0 = a new version is published).
 
     The build continues from the published version: incremental models load only what landed
     since (`c360.publish.start_build`). `full_refresh` rebuilds every model from the raw zone.
+    `target`: `duckdb`, or `spark` (gates and build on Spark, published as Parquet; needs the
+    spark extra).
     """
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     home, landing = Path(home).resolve(), Path(landing).resolve()
     home.mkdir(parents=True, exist_ok=True)
     try:
         with _exclusive(home):
-            return _Run(home, landing, as_of, accept_quarantine, max_quarantine_share, full_refresh).execute()
+            return _Run(home, landing, as_of, accept_quarantine, max_quarantine_share, full_refresh,
+                        target).execute()
     except RunLocked as locked:
         _say(f"c360 run: {locked}")
         return EXIT_START
@@ -107,7 +121,8 @@ def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
 
 class _Run:
     def __init__(self, home: Path, landing: Path, as_of: str | None, accept_quarantine: bool,
-                 max_quarantine_share: float | None, full_refresh: bool = False):
+                 max_quarantine_share: float | None, full_refresh: bool = False,
+                 target: str = "duckdb"):
         self.home, self.landing, self.as_of = home, landing, as_of
         self.full_refresh = full_refresh
         self.changed_since: str | None = None   # newest batch of the version an incremental build follows
@@ -118,10 +133,16 @@ class _Run:
         while (home / "runs" / f"{run_id}.json").exists() or (home / "docs" / run_id).exists():
             time.sleep(1)  # run ids are per second; two runs in one second wait their turn
             run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        self.record = RunRecord(run_id, home, landing, as_of, _utc_now(), full_refresh=full_refresh)
+        self.record = RunRecord(run_id, home, landing, as_of, _utc_now(), full_refresh=full_refresh,
+                                target=target)
         self.docs_dir = home / "docs" / run_id
         self._session = None
         self.build_path: Path | None = None
+        self.spark = None                       # c360.spark.SparkTarget on `--target spark`
+        if target == "spark":
+            from c360.spark import SparkTarget
+
+            self.spark = SparkTarget(home, run_id)
         self._dbt_test_failures: list[str] = []
 
     # -- the stages --------------------------------------------------------------------------
@@ -152,11 +173,14 @@ class _Run:
             _say("nothing to build: no batch has landed in the raw zone yet")
             return self._stop("land", EXIT_START)
 
-        remove_old_builds(self.home)
-        self.build_path = new_build_path(self.home, self.record.run_id)
+        if self.spark:
+            self.build_path = self.spark.start_build()
+        else:
+            remove_old_builds(self.home)
+            self.build_path = new_build_path(self.home, self.record.run_id)
         self.record.build = str(self.build_path)
         new_batches = self._unpublished(batches)
-        self.changed_since = None if self.full_refresh else self._published_watermark()
+        self.changed_since = None if self.full_refresh or self.spark else self._published_watermark()
 
         from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS
 
@@ -184,7 +208,10 @@ class _Run:
                                         "note": "no new batch; every batch passed the raw gate earlier"}
             return True
         with self._stage("raw gate", gate=True) as stage:
-            results = run_raw_gate(self.home, batches, self.session, parameters=self._raw_parameters())
+            if self.spark:
+                results = self.spark.raw_gate(batches, self.session, parameters=self._raw_parameters())
+            else:
+                results = run_raw_gate(self.home, batches, self.session, parameters=self._raw_parameters())
             for batch_id, result in results.items():
                 if result.passed:
                     record_passed(self.home, batch_id, result)
@@ -201,7 +228,10 @@ class _Run:
 
         name = f"{layer} gate"
         with self._stage(name, gate=True) as stage:
-            result = run_layer_gate(layer, self.build_path, self.session, new_batches=new_batches)
+            if self.spark:
+                result = self.spark.layer_gate(layer, self.session, new_batches)
+            else:
+                result = run_layer_gate(layer, self.build_path, self.session, new_batches=new_batches)
             result.problems[:0] = [f"dbt test failed: {f}" for f in dbt_test_failures]
             if dbt_test_failures:
                 result.notes.append("the GX suites ran on what dbt built; models downstream of a"
@@ -220,13 +250,19 @@ class _Run:
 
         self._dbt_test_failures = []
         with self._stage(name) as stage:
-            if start:
+            if start and self.spark:
+                carried = ", ".join(self.spark.carried_over) or "none published yet"
+                _say(f"   a complete Spark build into {self.build_path} (snapshot history: {carried})")
+            elif start:
                 _say(f"   the build starts from {start_build(self.home, self.build_path, full_refresh=self.full_refresh)}"
                      + ("; every model is rebuilt from the raw zone (--full-refresh)" if self.full_refresh else ""))
             try:
-                result = build_models(duckdb_path=self.build_path, raw_root=self.home / "raw",
-                                      as_of=self.as_of, select=select, full_refresh=self.full_refresh,
-                                      changed_since_batch=self.changed_since)
+                if self.spark:
+                    result = self.spark.build(select, self.as_of)
+                else:
+                    result = build_models(duckdb_path=self.build_path, raw_root=self.home / "raw",
+                                          as_of=self.as_of, select=select, full_refresh=self.full_refresh,
+                                          changed_since_batch=self.changed_since)
             except DbtBuildError as error:
                 stage.ok = False
                 stage.detail = str(error)
@@ -255,13 +291,13 @@ class _Run:
                 gates=self.record.gates,
                 docs=self.record.docs,
             )
-            target = publish(self.build_path, self.home, version)
+            target = self.spark.publish(version) if self.spark else publish(self.build_path, self.home, version)
             stage.detail = str(target)
         self.record.outcome = "published"
         self._finish()
         _say(_indent(version.describe()))
         _say(self._timings())
-        _say(_how_to_query(target))
+        _say(_how_to_query_spark(target) if self.spark else _how_to_query(target))
         return 0
 
     def _stop(self, stage: str, code: int) -> int:
@@ -271,7 +307,8 @@ class _Run:
         self._finish()
         _say(self._timings())
         kept = f"; the build is kept to debug: {self.build_path}" if self.build_path and self.build_path.exists() else ""
-        _say(f"STOPPED at {stage}: nothing was published, {self.home / 'c360.duckdb'} is unchanged{kept}")
+        published = self.home / "spark" / "current" if self.spark else self.home / "c360.duckdb"
+        _say(f"STOPPED at {stage}: nothing was published, {published} is unchanged{kept}")
         if self.record.docs:
             _say(f"Data Docs: {self.record.docs}")
         return code
@@ -280,7 +317,9 @@ class _Run:
 
     @property
     def session(self):
-        if self._session is None:
+        if self._session is None and self.spark:
+            self._session = self.spark.gx_session(self.docs_dir, self.record.run_id)
+        elif self._session is None:
             from c360.gates import GxSession
 
             self._session = GxSession(self.docs_dir, self.record.run_id)
@@ -325,13 +364,18 @@ class _Run:
     def _unpublished(self, batches: list[str]) -> list[str]:
         from c360.publish import read_published
 
-        published = read_published(self.home)
-        already = set(published.batches) if published else set()
+        if self.spark:
+            already = self.spark.published_batches()
+        else:
+            published = read_published(self.home)
+            already = set(published.batches) if published else set()
         return [b for b in batches if b not in already]
 
     def _as_of_date(self) -> str | None:
         from c360.build import resolve_as_of
 
+        if self.spark:
+            return self.spark.as_of_date() or self.as_of
         value = resolve_as_of(self.build_path)
         return value.isoformat() if value is not None else self.as_of
 
@@ -351,7 +395,8 @@ class _Run:
         temporary = runs / f"{self.record.run_id}.json.tmp"
         temporary.write_text(json.dumps(self.record.to_json(), indent=2, default=str) + "\n")
         os.replace(temporary, runs / f"{self.record.run_id}.json")
-        if self.build_path and self.build_path.exists() and self.record.outcome == "published":
+        if (not self.spark and self.build_path and self.build_path.exists()
+                and self.record.outcome == "published"):
             self.build_path.unlink()
         _write_docs_index(self.home)
 
@@ -413,6 +458,19 @@ def _how_to_query(database: Path) -> str:
         "select gender, count(*) as clients, avg(n_transactions) as avg_transactions"
         " from marts.customer_360 group by gender'))\"\n"
         f"   c360 status --home {database.parent}"
+    )
+
+
+def _how_to_query_spark(current: Path) -> str:
+    marts = current / "marts"
+    return (
+        "\n== query the marts (Parquet: DuckDB, Spark or pandas read them; `current` moves to a new"
+        " build only when one is published)\n"
+        f"   duckdb -c \"select * from read_parquet('{marts}/customer_360/*.parquet') limit 5\"\n"
+        f"   pyspark: spark.read.parquet('{marts}/customer_360')\n"
+        "   python -c \"import duckdb; from c360.spark.publish import duckdb_views;"
+        f" con = duckdb.connect(); duckdb_views(con, '{current.parent.parent}');"
+        " print(con.sql('select count(*) from marts.customer_360'))\""
     )
 
 

@@ -29,7 +29,7 @@ def run_layer_gate(layer: str, database: Path, session: GxSession, *, new_batche
         for suite in load_suites(layer, suites_dir):
             try:
                 _validate_suite(con, suite, session, result, new_batches, parameters or {})
-            except frames.FrameError as error:
+            except (frames.FrameError, duckdb.Error) as error:
                 result.problems.append(f"suite {suite.name}: {error}")
     result.seconds = time.perf_counter() - started
     return result

@@ -13,7 +13,8 @@ Besides GX's own fields, each suite says in `meta.c360` which frame it validates
     {"kind": "table", "relation": "marts.customer_360"}  a whole (one row per client) table
 
 and, optionally, `"parameters"`: defaults for the `{"$PARAMETER": name}` values of its
-expectations (a run can override them, e.g. the quarantine threshold).
+expectations (a run can override them, e.g. the quarantine threshold), and for staging and
+marts suites `"parameter_queries"`: {name: SQL returning one value} computed on the build.
 
 Severity is GX's own `severity` field on each expectation: `critical` (the default) stops
 the run; `warning` and `info` are reported and the run goes on.

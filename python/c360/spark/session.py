@@ -35,6 +35,7 @@ Override any setting with `conf={...}`, or the master with C360_SPARK_MASTER.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def local_session(*, app_name: str = "c360", master: str | None = None,
         raise SparkUnavailable("PySpark is not installed: install the spark extra "
                                "(pip install -c constraints.txt -e '.[spark]')") from error
 
-    settings = DEFAULT_CONF | (conf or {})
+    # Python workers (GX's Python UDFs) run this interpreter, the one with c360's packages.
+    settings = DEFAULT_CONF | {"spark.pyspark.python": sys.executable} | (conf or {})
     warehouse = Path(warehouse or Path(tempfile.gettempdir()) / "c360-spark-warehouse")
     settings.setdefault("spark.sql.warehouse.dir", str(warehouse.resolve()))
     builder = SparkSession.builder.master(master or os.environ.get("C360_SPARK_MASTER", DEFAULT_MASTER))
