@@ -27,7 +27,7 @@ from c360.land.readers import (
 from c360.land.sources import SourceTable, match_source_table
 
 INCOMING = "_incoming"
-JSON_GROUP_BYTES = 256 << 20  # JSON files read in one DuckDB pass, at most this many bytes
+JSON_GROUP_BYTES = 64 << 20  # JSON files read in one DuckDB pass, at most this many bytes
 
 
 @dataclass

@@ -143,12 +143,15 @@ def read_json_files(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: li
         except FileRejected as rejected:
             unreadable[file.source_file] = str(rejected)
     con.register("records", pa.concat_tables(pieces) if pieces else _EMPTY_RECORDS)
+    # Decode once into a table: used inline, the decoded text is recomputed for every use.
+    con.execute("create temp table decoded as select _source_file, line_no,"
+                " rtrim(try(decode(raw)), chr(13) || chr(10)) as text from records")
     con.execute(
         f"create temp table typed as select *, case when text is not null and json_valid(text)"
         f" and json_type(text) = 'OBJECT' then json_transform(text, '{_json_schema(spec)}') end as record"
-        " from (select _source_file, line_no,"
-        " rtrim(try(decode(raw)), chr(13) || chr(10)) as text from records)"
+        " from decoded"
     )
+    con.execute("drop table decoded")
     con.execute(f"create temp table classified as select _source_file, line_no, {_json_reason_sql(spec)} as reason from typed")
     con.execute(
         "create temp table good as select unnest(t.record), t._source_file, t.line_no as _source_line"
