@@ -65,16 +65,29 @@
     {{- return(subquery) -}}
 {%- endmacro %}
 
-{#- The newest landing batch the model holds ('' when it holds none). -#}
+{#-
+    The newest landing batch the model holds ('' when it holds none), read when the model runs
+    and written as a literal: DuckDB then reads only the new batches' Parquet row groups (a
+    subquery in the filter would make it read the whole raw table).
+-#}
 {% macro c360_batch_watermark(batch_column='batch_id') -%}
-    (select coalesce(max({{ batch_column }}), '') from {{ this }})
+    {%- set sql = "select coalesce(max(" ~ batch_column ~ "), '') from " ~ this -%}
+    {{- return(c360_literal(sql) if execute else '(' ~ sql ~ ')') -}}
 {%- endmacro %}
 
 
 {#- The first date of the look-back window: the newest date the model holds minus the var. -#}
 {% macro c360_lookback_start(date_column) -%}
-    {{ dbt.dateadd('day', -(var('incremental_lookback_days') | int),
-                   '(select max(' ~ date_column ~ ') from ' ~ this ~ ')') }}
+    {%- set newest = '(select max(' ~ date_column ~ ') from ' ~ this ~ ')' -%}
+    {%- if execute -%}
+        {#- a literal, like the watermark; a model without rows yet accepts any date -#}
+        {%- set value = run_query('select max(' ~ date_column ~ ') from ' ~ this).columns[0].values()[0] -%}
+        {%- if value is none -%}
+            {{- return("cast('0001-01-01' as date)") -}}
+        {%- endif -%}
+        {%- set newest = "cast('" ~ value ~ "' as date)" -%}
+    {%- endif -%}
+    {{- return(dbt.dateadd('day', -(var('incremental_lookback_days') | int), newest)) -}}
 {%- endmacro %}
 
 {#-

@@ -21,9 +21,9 @@ with
 
 {%- if incremental %}
 
-changed as (
+changed_accounts as (
 
-    select distinct {{ account_column }} as account_id, {{ date_column }} as booking_date
+    select distinct {{ account_column }} as changed_account_id
     from {{ model }}
     where {{ batch_column }} > '{{ changed_since }}'
 
@@ -31,16 +31,19 @@ changed as (
 
 checked_from as (
 
-    select min(booking_date) as booking_date from changed
+    select min({{ date_column }}) as booking_date
+    from {{ model }}
+    where {{ batch_column }} > '{{ changed_since }}'
 
 ),
 
 opening as (
 
     select {{ account_column }} as opening_account_id, sum({{ signed_amount_column }}) as opening_balance
-    from {{ model }}
-    where {{ account_column }} in (select account_id from changed)
-        and {{ date_column }} < (select booking_date from checked_from)
+    from (select * from {{ model }}) as delivered
+    inner join changed_accounts
+        on {{ account_column }} = changed_accounts.changed_account_id
+    where {{ date_column }} < (select booking_date from checked_from)
     group by {{ account_column }}
 
 ),
@@ -49,20 +52,33 @@ opening as (
 movements as (
 
     select
-        {{ account_column }} as account_id,
-        {{ date_column }} as booking_date,
-        {{ balance_column }} as balance,
+        running.account_id,
+        running.booking_date,
+        running.balance,
         {%- if incremental %}
-        coalesce((select opening_balance from opening where opening_account_id = {{ account_column }}), 0) +
+        coalesce(opening.opening_balance, 0) + running.balance_from_opening as balance_at_end_of_day
+        {%- else %}
+        running.balance_from_opening as balance_at_end_of_day
         {%- endif %}
-        sum({{ signed_amount_column }}) over (
-            partition by {{ account_column }}
-            order by {{ date_column }}
-        ) as balance_at_end_of_day
-    from {{ model }}
+    from (
+        select
+            {{ account_column }} as account_id,
+            {{ date_column }} as booking_date,
+            {{ balance_column }} as balance,
+            sum({{ signed_amount_column }}) over (
+                partition by {{ account_column }}
+                order by {{ date_column }}
+            ) as balance_from_opening
+        from (select * from {{ model }}) as delivered
+        {%- if incremental %}
+        inner join changed_accounts
+            on {{ account_column }} = changed_accounts.changed_account_id
+        where {{ date_column }} >= (select booking_date from checked_from)
+        {%- endif %}
+    ) as running
     {%- if incremental %}
-    where {{ account_column }} in (select account_id from changed)
-        and {{ date_column }} >= (select booking_date from checked_from)
+    left join opening
+        on running.account_id = opening.opening_account_id
     {%- endif %}
 
 ),

@@ -34,6 +34,7 @@ import fcntl
 import html
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -60,6 +61,7 @@ class Stage:
     ok: bool
     detail: str = ""
     is_gate: bool = False
+    cpu_seconds: float = 0.0    # CPU of this process and its children: robust to a busy machine
 
 
 @dataclass
@@ -329,11 +331,12 @@ class _Run:
     def _stage(self, name: str, gate: bool = False):
         _say(f"\n== {name}")
         stage = Stage(name=name, seconds=0.0, ok=True, is_gate=gate)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         try:
             yield stage
         finally:
             stage.seconds = time.perf_counter() - started
+            stage.cpu_seconds = _cpu_seconds() - cpu_started
             self.record.stages.append(stage)
             _say(f"   {name}: {'ok' if stage.ok else 'FAILED'} in {stage.seconds:.1f} s")
 
@@ -404,9 +407,14 @@ class _Run:
         total = time.perf_counter() - self.started
         gates = self.record.gate_seconds
         lines = ["\n== timings"]
-        lines += [f"   {s.name:<14} {s.seconds:8.1f} s  {'ok' if s.ok else 'FAILED'}" for s in self.record.stages]
+        lines += [f"   {s.name:<14} {s.seconds:8.1f} s  (cpu {s.cpu_seconds:7.1f} s)  {'ok' if s.ok else 'FAILED'}"
+                  for s in self.record.stages]
+        cpu = sum(s.cpu_seconds for s in self.record.stages)
+        gates_cpu = sum(s.cpu_seconds for s in self.record.stages if s.is_gate)
         lines.append(f"   {'total':<14} {total:8.1f} s; gates (incl. GX start-up and Data Docs)"
                      f" {gates:.1f} s = {gates / total:.0%} of the run" if total else "")
+        if cpu:
+            lines.append(f"   {'':<14} cpu {cpu:.1f} s; gates {gates_cpu:.1f} s = {gates_cpu / cpu:.0%} of the run's cpu")
         lines.append(f"   run record: {self.home / 'runs' / (self.record.run_id + '.json')}")
         return "\n".join(lines)
 
@@ -472,6 +480,11 @@ def _how_to_query_spark(current: Path) -> str:
         f" con = duckdb.connect(); duckdb_views(con, '{current.parent.parent}');"
         " print(con.sql('select count(*) from marts.customer_360'))\""
     )
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _indent(text: str) -> str:

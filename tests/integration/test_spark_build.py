@@ -1,13 +1,19 @@
 """The same dbt project and gates on Apache Spark (local PySpark, dbt-spark `session`).
 
-For a generated bank (scale 0.01) and for the real shared data, the raw zone landed once is
-built twice, by DuckDB and by Spark, and gated on both: the Spark build runs the way
-`c360 run --target spark` runs it (raw gate, staging build, staging gate, marts build, marts
-gate, publish as Parquet), and its published `customer_360` must equal the DuckDB build's
-contract columns row for row. One SparkSession serves the whole module.
+A generated bank (scale 0.01) goes through `c360 run --target spark` and `c360 run` into one
+home: land, raw gate, build (every model, snapshot, dbt data and unit test), staging and marts
+gates, publish (Parquet under <home>/spark/current; <home>/c360.duckdb). The real shared data
+is landed once and built twice, by DuckDB and by Spark (models only: its dbt tests run on
+DuckDB in test_dbt_real_data), and gated on both. Each time the Spark build's published
+`customer_360` must equal the DuckDB build's contract columns row for row. One SparkSession
+serves the whole module.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import re
 import time
 from pathlib import Path
 
@@ -22,6 +28,7 @@ from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS, build_models  # noqa: 
 from c360.gates import GxSession, run_layer_gate, run_raw_gate  # noqa: E402
 from c360.land import land_directory  # noqa: E402
 from c360.land.manifest import committed_batches  # noqa: E402
+from c360.pipeline import run_pipeline  # noqa: E402
 from c360.publish import PublishedVersion  # noqa: E402
 from c360.spark import SparkTarget  # noqa: E402
 from c360.spark.publish import duckdb_views, published_spark_dir, read_published_spark  # noqa: E402
@@ -31,14 +38,10 @@ from tests.conftest import REPO_ROOT, link_real_landing  # noqa: E402
 pytestmark = pytest.mark.slow
 
 SCALE = 0.01
-# What dbt runs besides the models, per step, to keep a 2-core CI box's time reasonable: the
-# generated build runs the dbt unit tests (business rules in Spark SQL) and the marts' data
-# tests (contracts, invariants, custom generic tests); the staging data tests and the real-data
-# build's tests run on DuckDB in tests/integration/test_dbt_*. Every build is gated by the GX
-# suites, on Spark.
+# The real-data builds run the models only, to keep a 2-core CI box's time reasonable: the same
+# SQL's dbt tests run on the real data in DuckDB (test_dbt_real_data) and on Spark at scale 0.01
+# (`c360 run --target spark` below). Every build is gated by the GX suites.
 NO_TESTS = "resource_type:test resource_type:unit_test"
-GENERATED_EXCLUDE = {"staging": "resource_type:test", "marts": None}
-REAL_DATA_EXCLUDE = {"staging": NO_TESTS, "marts": NO_TESTS}
 
 
 def contract_columns(model: str = "customer_360") -> list[str]:
@@ -61,13 +64,14 @@ def spark(tmp_path_factory):
 class Run:
     """What one data set's two builds and gates produced."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, duckdb_path: Path | None = None):
         self.home = home
-        self.duckdb_path = home.parent / "duckdb" / "c360.duckdb"
+        self.duckdb_path = duckdb_path or home.parent / "duckdb" / "c360.duckdb"
         self.seconds: dict[str, float] = {}
-        self.gates: dict[str, object] = {}
-        self.spark_builds: list = []
+        self.gates: dict[str, object] = {}      # name -> GateResult, {batch: GateResult}, or a run record's summary
+        self.counts: dict[str, int] = {}        # what the Spark dbt builds ran, by resource type
         self.published: Path | None = None
+        self.spark_run: dict = {}               # the run record of `c360 run --target spark`
 
     def timed(self, name: str, function, *args, **kwargs):
         started = time.perf_counter()
@@ -77,8 +81,9 @@ class Run:
             self.seconds[name] = round(time.perf_counter() - started, 1)
 
 
-def run_both(spark, home: Path, *, spark_exclude: dict, spark_raw_gate: bool = True) -> Run:
-    """Gate and build the landed `home` on DuckDB and on Spark (as `c360 run` does)."""
+def run_both(spark, home: Path) -> Run:
+    """Gate and build the landed `home` on DuckDB and on Spark, models only, stage by stage
+    as `c360 run` and `c360 run --target spark` do."""
     run = Run(home)
     batches = committed_batches(home / "raw")
     docs = home.parent / "docs"
@@ -87,7 +92,7 @@ def run_both(spark, home: Path, *, spark_exclude: dict, spark_raw_gate: bool = T
     duck_session = GxSession(docs / "duckdb", "duckdb")
     run.gates["duckdb raw"] = run.timed("duckdb raw gate", run_raw_gate, home, batches, duck_session)
     run.timed("duckdb build", build_models, duckdb_path=run.duckdb_path, raw_root=home / "raw",
-              exclude="resource_type:test resource_type:unit_test")
+              exclude=NO_TESTS)
     for layer in ("staging", "marts"):
         run.gates[f"duckdb {layer}"] = run.timed(f"duckdb {layer} gate", run_layer_gate, layer,
                                                  run.duckdb_path, duck_session, new_batches=None)
@@ -95,12 +100,12 @@ def run_both(spark, home: Path, *, spark_exclude: dict, spark_raw_gate: bool = T
     # Spark: the stages of `c360 run --target spark`.
     target = SparkTarget(home, "spark-test", spark=spark)
     session = target.gx_session(docs / "spark", "spark")
-    if spark_raw_gate:
-        run.gates["spark raw"] = run.timed("spark raw gate", target.raw_gate, batches, session)
+    run.gates["spark raw"] = run.timed("spark raw gate", target.raw_gate, batches, session)
     target.start_build()
     for layer, select in (("staging", SELECT_BEFORE_MARTS), ("marts", SELECT_MARTS)):
-        build = run.timed(f"spark build {layer}", _build, target, select, spark_exclude[layer])
-        run.spark_builds.append(build)
+        build = run.timed(f"spark build {layer}", _build, target, select, NO_TESTS)
+        for kind, n in build.counts.items():
+            run.counts[kind] = run.counts.get(kind, 0) + n
         run.gates[f"spark {layer}"] = run.timed(f"spark {layer} gate", target.layer_gate, layer,
                                                 session, None)
     version = PublishedVersion(build_id="spark-test", as_of_date=target.as_of_date(), batches=batches,
@@ -121,12 +126,38 @@ def _build(target: SparkTarget, select: str, exclude: str | None):
 
 @pytest.fixture(scope="module")
 def generated(spark, tmp_path_factory) -> Run:
+    """`c360 run --target spark`, then `c360 run`, on one home (the Spark run lands and
+    raw-gates the batch; the DuckDB run finds it gated and builds from it)."""
     from c360.generate import generate_dataset
 
     root = tmp_path_factory.mktemp("spark_generated")
     generate_dataset(out_dir=root / "landing", scale=SCALE, seed=11)
-    land_directory(landing=root / "landing", home=root / "home")
-    return run_both(spark, root / "home", spark_exclude=GENERATED_EXCLUDE)
+    home = root / "home"
+    run = Run(home, duckdb_path=home / "c360.duckdb")
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        codes = (run.timed("c360 run --target spark", run_pipeline, landing=root / "landing", home=home,
+                           target="spark"),
+                 run.timed("c360 run", run_pipeline, landing=root / "landing", home=home))
+    assert codes == (0, 0), output.getvalue()[-6000:]
+    records = [json.loads(p.read_text()) for p in sorted((home / "runs").glob("*.json"))]
+    (spark_run,) = [r for r in records if r.get("target") == "spark"]
+    (duckdb_run,) = [r for r in records if r.get("target", "duckdb") == "duckdb"]
+    run.spark_run = spark_run
+    run.gates |= {f"spark {gate}": summary for gate, summary in spark_run["gates"].items()}
+    run.gates |= {f"duckdb {gate}": summary for gate, summary in duckdb_run["gates"].items()
+                  if summary.get("expectations")}
+    # the batch was raw-gated on Spark: gate it with the pandas engine too
+    run.gates["duckdb raw"] = run_raw_gate(home, committed_batches(home / "raw"),
+                                           GxSession(root / "docs", "duckdb raw"))
+    for stage in spark_run["stages"]:
+        if stage["name"].startswith("build"):
+            for n, kind in re.findall(r"(\d+) (model|seed|snapshot|unit_test|test)\b", stage["detail"]):
+                run.counts[kind] = run.counts.get(kind, 0) + int(n)
+    run.published = home / "spark" / "current"
+    print(f"\ngenerated timings (s): {run.seconds}; Spark run stages:"
+          f" {[(s['name'], round(s['seconds'], 1)) for s in spark_run['stages']]}")
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +168,7 @@ def real(spark, shared_data, tmp_path_factory) -> Run:
     # empty relation of an `allow_empty` source, as DuckDB does.
     landing = link_real_landing(shared_data, root / "landing", with_crm=False)
     land_directory(landing=landing, home=root / "home")
-    # The raw gate reads the raw zone, not a build: on Spark it runs for the generated bank.
-    return run_both(spark, root / "home", spark_exclude=REAL_DATA_EXCLUDE, spark_raw_gate=False)
+    return run_both(spark, root / "home")
 
 
 def assert_customer_360_equal(run: Run) -> int:
@@ -162,8 +192,12 @@ def assert_customer_360_equal(run: Run) -> int:
     return len(duck)
 
 
-def assert_gates_passed(run: Run) -> None:
+def assert_gates_passed(run: Run, *names: str) -> None:
+    assert set(names) <= set(run.gates), f"gates that did not run: {set(names) - set(run.gates)}"
     for name, result in run.gates.items():
+        if isinstance(result, dict) and "passed" in result:          # a run record's summary
+            assert result["passed"] and result["expectations"], f"{name}: {result}"
+            continue
         results = result.values() if isinstance(result, dict) else [result]
         assert results, f"{name}: nothing was gated"
         for one in results:
@@ -173,14 +207,12 @@ def assert_gates_passed(run: Run) -> None:
 
 # --- generated bank (scale 0.01) ----------------------------------------------------------------
 
-def test_every_model_seed_snapshot_and_dbt_test_passes_on_spark(generated: Run):
-    counts: dict[str, int] = {}
-    for build in generated.spark_builds:
-        for kind, n in build.counts.items():
-            counts[kind] = counts.get(kind, 0) + n
+def test_c360_run_on_spark_builds_every_model_seed_snapshot_and_dbt_test(generated: Run):
+    assert generated.spark_run["outcome"] == "published"
+    counts = generated.counts
     assert counts.get("model", 0) >= 30 and counts.get("seed", 0) >= 10
     assert counts.get("snapshot", 0) >= 1 and counts.get("unit_test", 0) >= 10
-    assert counts.get("test", 0) >= 50
+    assert counts.get("test", 0) >= 200
 
 
 def test_spark_customer_360_equals_duckdb_row_for_row_generated(generated: Run):
@@ -188,16 +220,18 @@ def test_spark_customer_360_equals_duckdb_row_for_row_generated(generated: Run):
 
 
 def test_gates_pass_on_duckdb_and_spark_builds_generated(generated: Run):
-    assert_gates_passed(generated)
-    assert any("Spark" in frame for frame in generated.gates["spark marts"].frames)
+    assert_gates_passed(generated, "spark raw", "spark staging", "spark marts",
+                        "duckdb raw", "duckdb staging", "duckdb marts")
 
 
 def test_spark_build_is_published_as_parquet_duckdb_reads(generated: Run):
     assert generated.published == generated.home / "spark" / "current"
     build_dir = published_spark_dir(generated.home)
-    assert build_dir is not None and build_dir.name == "spark-test"
+    run_id = generated.spark_run["run_id"]
+    assert build_dir is not None and build_dir.name == run_id
     version = read_published_spark(generated.home)
-    assert version.build_id == "spark-test" and version.as_of_date
+    assert version.build_id == run_id and version.as_of_date
+    assert version.gates["marts"]["passed"]
     with duckdb.connect() as con:
         names = duckdb_views(con, generated.home)
         # every model of the build, the view identity_resolution frozen into Parquet
@@ -216,4 +250,5 @@ def test_spark_customer_360_equals_duckdb_row_for_row_real(real: Run):
 
 @pytest.mark.real_data
 def test_gates_pass_on_duckdb_and_spark_builds_real(real: Run):
-    assert_gates_passed(real)
+    assert_gates_passed(real, "spark raw", "spark staging", "spark marts",
+                        "duckdb raw", "duckdb staging", "duckdb marts")

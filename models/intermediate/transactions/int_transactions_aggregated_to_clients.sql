@@ -7,18 +7,19 @@
 
     Incremental, by client. This is the one per-client table whose cost grows with the whole
     history (every transaction of every client), so it is the one that recomputes only the
-    clients a delta touched: the pre-hook lists them (macros/incremental/c360_client_rebuilds.sql)
-    and deletes their rows, the select below recomputes those clients from all their
-    transactions, and `append` adds them back. Which clients:
+    clients a delta touched: the pre-hook deletes their rows (macros/incremental/
+    c360_client_rebuilds.sql decides which), the select below recomputes those clients from all
+    their transactions, and `append` adds them back. Which clients:
     - when as_of_date is unchanged (pinned with --as-of, or a delta of corrections), the owners
       of the transactions that changed since the batch the figures were built from
       (`built_from_batch_id`): a one-day correction recomputes a handful of clients;
     - when as_of_date moved (by default it is the newest event date, so a delta with a new day
-      moves it), every client: every window, month count and age shifts with it, so there is
-      nothing to reuse, and one aggregation pass over the transactions (no raw parsing, no
-      join rebuilt) is the cheapest correct answer. Sliding each window by the days that left
-      it would read less, but its sums and averages would drift from a full refresh in the
-      last floating digit: the marts must be identical to a full refresh.
+      moves it), every client: every window and month count shifts with it, and as most
+      accounts book something every day, the days leaving the windows touch most clients
+      anyway. One aggregation pass is then the cheapest correct answer: counts and dates over
+      all transactions, the window sums over the last year's only (`recent`). Sliding each
+      window by the days that left it would read less, but its averages would drift from a
+      full refresh in the last floating digit: the marts must be identical to a full refresh.
     The marts built on it are rebuilt whole: one row per client from per-client tables, their
     cost grows with the number of clients, not with history (see dbt_project.yml, marts).
 -#}
@@ -26,12 +27,9 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=[
-        "{% if is_incremental() %}{{ c360_stage_transaction_clients_to_rebuild() }}{% endif %}",
-        "{% if is_incremental() %}delete from {{ this }} where client_id in
-            (select client_id from {{ c360_transaction_clients_to_rebuild_table() }}){% endif %}",
-    ]
+    pre_hook="{{ c360_clear_transaction_clients_to_rebuild() }}"
 ) }}
+{%- set plan = c360_transaction_figures_plan() if is_incremental() and execute else none -%}
 {%- set short = var('window_short_days') -%}
 {%- set medium = var('window_medium_days') -%}
 {%- set long = var('window_long_days') -%}
@@ -74,7 +72,7 @@ all_time as (
     from {{ ref('int_transactions_joined_to_owners') }} as transactions
     cross join as_of
     where transactions.transaction_date <= as_of.as_of_date
-        {{- c360_only_clients_to_rebuild('transactions.client_id') }}
+        {{- c360_only_clients_to_rebuild(plan, 'transactions.client_id') }}
     group by transactions.client_id
 
 ),
@@ -95,7 +93,7 @@ recent as (
     cross join as_of
     where transactions.transaction_date <= as_of.as_of_date
         and transactions.transaction_date >= as_of.recent_from
-        {{- c360_only_clients_to_rebuild('transactions.client_id') }}
+        {{- c360_only_clients_to_rebuild(plan, 'transactions.client_id') }}
 
 ),
 

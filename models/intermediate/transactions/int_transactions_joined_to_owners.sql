@@ -55,12 +55,22 @@ owners as (
 
 {%- if is_incremental() %}
 
+{%- set watermark = c360_owner_watermark() %}
+
 changed as (
 
+    {#-
+        Two parts, not one `or`: the first reads only the newest row groups. Both read the
+        table itself, not the `transactions` CTE: a CTE read twice is materialised whole.
+    -#}
     select transactions.*
-    from transactions
-    where transactions.batch_id > {{ c360_owner_watermark() }}
-        or transactions.account_id in ({{ c360_accounts_changed_since(c360_owner_watermark()) }})
+    from {{ ref('stg_mainframe__transactions') }} as transactions
+    where transactions.batch_id > {{ watermark }}
+    union all
+    select transactions.*
+    from {{ ref('stg_mainframe__transactions') }} as transactions
+    where transactions.batch_id <= {{ watermark }}
+        and transactions.account_id in ({{ c360_accounts_changed_since(watermark) }})
 
 ),
 {%- endif %}

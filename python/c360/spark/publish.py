@@ -218,6 +218,8 @@ def attach_spark_build(spark, build_dir: Path, schemas: tuple[str, ...] = SCHEMA
         spark.sql(f"create schema if not exists `{schema}`")
         spark.sql(f"drop view if exists `{schema}`.`{table}`")
         spark.sql(f"create table if not exists `{schema}`.`{table}` using parquet location '{path}'")
+        if parquet_glob(path)[1]:      # a partitioned table lists its partitions in the catalog
+            spark.sql(f"alter table `{schema}`.`{table}` recover partitions")
         attached.append(name)
     return attached
 

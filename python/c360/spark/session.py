@@ -20,9 +20,9 @@ Settings, and why:
                                           the catalog is only needed while the build runs
   UI off, small driver memory             nothing listens on a port; fits beside DuckDB builds
   partition discovery on the driver       a table partitioned by day has thousands of folders;
-                                          above 32 Spark lists them with a job of one task per
-                                          folder, which on two cores takes tens of seconds per
-                                          read (listing them locally takes well under one)
+                                          above 32 Spark lists them with a distributed job (one
+                                          task per folder): on one machine the driver lists
+                                          them with less overhead
   output committer v2                     tasks move their files into place themselves: one
                                           rename per file instead of two at job commit
   JVM: C1 JIT only, serial GC             a local build is hundreds of short queries on a
@@ -30,7 +30,8 @@ Settings, and why:
                                           more than it saves there (the first queries of a
                                           session run about 2x faster); clusters keep theirs
 
-Override any setting with `conf={...}`, or the master with C360_SPARK_MASTER.
+Override any setting with `conf={...}`, or the master with C360_SPARK_MASTER (e.g. `yarn` on an
+EMR primary node: DEFAULT_CONF applies, LOCAL_CONF (sizes, JVM flags) does not).
 """
 from __future__ import annotations
 
@@ -40,21 +41,25 @@ import tempfile
 from pathlib import Path
 
 DEFAULT_MASTER = "local[2]"
+# Every session c360 starts.
 DEFAULT_CONF: dict[str, str] = {
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "2",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.parquet.mergeSchema": "true",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.catalogImplementation": "in-memory",
     "spark.sql.adaptive.enabled": "true",
-    "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
+}
+# Only a local master (`local[...]`): sized for one small machine; a cluster keeps its own.
+LOCAL_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
     "spark.driver.memory": "1g",
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
-    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
 }
 
 
@@ -75,11 +80,13 @@ def local_session(*, app_name: str = "c360", master: str | None = None,
         raise SparkUnavailable("PySpark is not installed: install the spark extra "
                                "(pip install -c constraints.txt -e '.[spark]')") from error
 
+    master = master or os.environ.get("C360_SPARK_MASTER", DEFAULT_MASTER)
+    settings = DEFAULT_CONF | (LOCAL_CONF if master.startswith("local") else {})
     # Python workers (GX's Python UDFs) run this interpreter, the one with c360's packages.
-    settings = DEFAULT_CONF | {"spark.pyspark.python": sys.executable} | (conf or {})
+    settings |= {"spark.pyspark.python": sys.executable} | (conf or {})
     warehouse = Path(warehouse or Path(tempfile.gettempdir()) / "c360-spark-warehouse")
     settings.setdefault("spark.sql.warehouse.dir", str(warehouse.resolve()))
-    builder = SparkSession.builder.master(master or os.environ.get("C360_SPARK_MASTER", DEFAULT_MASTER))
+    builder = SparkSession.builder.master(master)
     builder = builder.appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -90,7 +97,3 @@ def local_session(*, app_name: str = "c360", master: str | None = None,
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
-
-def stop_session(spark) -> None:
-    """Stop a session started by `local_session` (tests: at the end of a module)."""
-    spark.stop()
