@@ -20,16 +20,36 @@ source as (
 
 ),
 
+product_lists as (
+
+    {#-
+        One row per hit, narrowed to what the products need before their list is unnested:
+        unnesting a list inside each whole hit (page, event, transaction...) repeats the hit
+        for every product and was most of this model's time.
+    -#}
+    select
+        source.fullVisitorId,
+        source.visitId,
+        source.date,
+        source._batch_id,
+        source._ingested_at,
+        hits.hit.hitNumber as hit_number,
+        hits.hit.product as products
+    from source
+    {{ c360_unnest('source.hits', 'hits', 'hit') }}
+
+),
+
 renamed as (
 
     select
 
         ----------  ids
-        {{ c360_ga_hit_key(c360_ga_session_key('source.fullVisitorId', 'source.visitId', 'source.date'), 'hits.hit.hitNumber') }}
+        {{ c360_ga_hit_key(c360_ga_session_key('product_lists.fullVisitorId', 'product_lists.visitId', 'product_lists.date'), 'product_lists.hit_number') }}
             || '-' || cast({{ c360_unnest_position('products', 'product_index') }} as {{ dbt.type_string() }}) as hit_product_key,
-        {{ c360_ga_hit_key(c360_ga_session_key('source.fullVisitorId', 'source.visitId', 'source.date'), 'hits.hit.hitNumber') }} as hit_key,
-        {{ c360_ga_session_key('source.fullVisitorId', 'source.visitId', 'source.date') }} as session_key,
-        source.fullVisitorId as full_visitor_id,
+        {{ c360_ga_hit_key(c360_ga_session_key('product_lists.fullVisitorId', 'product_lists.visitId', 'product_lists.date'), 'product_lists.hit_number') }} as hit_key,
+        {{ c360_ga_session_key('product_lists.fullVisitorId', 'product_lists.visitId', 'product_lists.date') }} as session_key,
+        product_lists.fullVisitorId as full_visitor_id,
 
         ----------  strings
         products.product.productSKU as product_sku,
@@ -40,7 +60,7 @@ renamed as (
         products.product.productListName as product_list_name,
 
         ----------  numerics
-        hits.hit.hitNumber as hit_number,
+        product_lists.hit_number,
         {{ c360_unnest_position('products', 'product_index') }} as product_index,
         products.product.productListPosition as product_list_position,
         products.product.productQuantity as product_quantity,
@@ -52,15 +72,14 @@ renamed as (
         coalesce(products.product.isClick, false) as is_click,
 
         ----------  dates
-        {{ c360_yyyymmdd_to_date('source.date') }} as session_date,
+        {{ c360_yyyymmdd_to_date('product_lists.date') }} as session_date,
 
         ----------  lineage
-        source._batch_id as batch_id,
-        source._ingested_at as ingested_at
+        product_lists._batch_id as batch_id,
+        product_lists._ingested_at as ingested_at
 
-    from source
-    {{ c360_unnest('source.hits', 'hits', 'hit') }}
-    {{ c360_unnest('hits.hit.product', 'products', 'product', index='product_index') }}
+    from product_lists
+    {{ c360_unnest('product_lists.products', 'products', 'product', index='product_index') }}
 
 )
 

@@ -211,10 +211,19 @@ def summary_frame(con: duckdb.DuckDBPyConnection, spec: dict) -> pd.DataFrame:
 # --- rows ----------------------------------------------------------------------------------
 
 def rows_of(con: duckdb.DuckDBPyConnection, relation: str, *, batch_column: str | None,
-            batches: list[str] | None, label: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[Frame]:
-    """Rows of `relation` (only those of `batches` when given), a bounded chunk at a time."""
+            batches: list[str] | None, label: str, columns_read: set[str] | None = None,
+            chunk_rows: int = CHUNK_ROWS) -> Iterator[Frame]:
+    """Rows of `relation` (only those of `batches` when given), a bounded chunk at a time.
+
+    With `columns_read`, only those columns and the identifiers (`*_id`, `*_key`: they name a
+    failing row, with its batch) are read: the other columns would only be copied through
+    every expectation.
+    """
     _require(con, relation, [batch_column] if batch_column and batches is not None else [])
-    sql = f"select * from {_relation(relation)}"
+    columns = columns_of(con, relation)
+    if columns_read is not None:
+        columns = [c for c in columns if c in columns_read or c.endswith(("_id", "_key"))]
+    sql = f"select {', '.join(_q(c) for c in columns)} from {_relation(relation)}"
     params: list = []
     if batch_column and batches is not None:
         sql += f" where {_q(batch_column)} in (select unnest(?::varchar[]))"

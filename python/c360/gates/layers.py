@@ -57,7 +57,7 @@ def _validate_suite(con, suite: Suite, session: GxSession, result: GateResult,
                 result.notes.append(skipped)
             return
         chunks = frames.rows_of(con, spec["relation"], batch_column=batch_column,
-                                batches=new_batches, label=spec["relation"])
+                                batches=new_batches, label=spec["relation"], columns_read=suite.columns_read)
     else:
         raise frames.FrameError(f"kind {suite.kind!r} does not belong to the {suite.layer} layer")
     outcomes = session.validate(suite, chunks, params, what=what)

@@ -39,6 +39,7 @@ from c360.land.manifest import MANIFEST_DIR, committed_batches, manifest_path, r
 CHUNK_BYTES = int(os.environ.get("C360_GATE_CHUNK_BYTES", 128 << 20))
 MAX_CHUNK_ROWS = 500_000
 QUARANTINE_EXAMPLES = 5
+LINEAGE = ("_batch_id", "_source_file", "_source_line", "_ingested_at")
 
 
 def ledger_dir(home: Path) -> Path:
@@ -79,14 +80,19 @@ def run_raw_gate(home: Path, batch_ids: list[str], session: GxSession, *,
                 continue
             what = f"raw/{table} rows of batch={batch_id}"
             result.frames.append(what)
-            result.outcomes += session.validate(suite, parquet_chunks(table_dir, what), parameters, what=what)
+            result.outcomes += session.validate(suite, parquet_chunks(table_dir, what, suite.columns_read),
+                                                parameters, what=what)
         result.seconds = time.perf_counter() - started
         results[batch_id] = result
     return results
 
 
-def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
+def parquet_chunks(folder: Path, label: str, columns_read: set[str] | None = None) -> Iterator[Frame]:
     """The rows of every Parquet file in `folder`, in chunks of about CHUNK_BYTES in memory.
+
+    Only `columns_read` (default: all) and the lineage (which names a failing row's file and
+    line) are read from the files; every other column is in the frame, with its type, but empty (nulls): schema expectations still see every column, and
+    a GA session's hits, which no raw expectation reads, are not decoded into each chunk.
 
     The chunk size comes from the width of the first rows read (a GA session with its hits
     weighs a hundred transactions). Small files (one per delivered file: a GA day, a monthly
@@ -98,7 +104,13 @@ def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
     files = [f for f in files if f.metadata.num_rows]
     if not files:
         return
-    sample = next(files[0].iter_batches(batch_size=1_000))
+    schema = pa.unify_schemas([f.schema_arrow for f in files], promote_options="permissive")
+
+    def read(parquet: pq.ParquetFile) -> list[str]:
+        wanted = None if columns_read is None else set(columns_read) | set(LINEAGE)
+        return [name for name in parquet.schema_arrow.names if wanted is None or name in wanted]
+
+    sample = next(files[0].iter_batches(batch_size=1_000, columns=read(files[0])))
     bytes_per_row = max(sample.nbytes / max(sample.num_rows, 1), 1.0)
     chunk_rows = max(1_000, min(MAX_CHUNK_ROWS, int(CHUNK_BYTES / bytes_per_row)))
     pending: list[pa.RecordBatch] = []
@@ -106,12 +118,13 @@ def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
 
     def frame() -> Frame:
         table = pa.concat_tables([pa.Table.from_batches([b]) for b in pending], promote_options="default")
+        table = _with_empty_columns(table, schema)
         data = table.to_pandas(types_mapper=_nested_as_arrow)
         data.index = pd.RangeIndex(start, start + len(data))
         return Frame(f"{label} rows {start + 1}-{start + len(data)}", data)
 
     for parquet in files:
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=read(parquet)):
             pending.append(batch)
             if sum(b.num_rows for b in pending) >= chunk_rows:
                 chunk = frame()
@@ -120,6 +133,13 @@ def parquet_chunks(folder: Path, label: str) -> Iterator[Frame]:
                 start += len(chunk.data)
     if pending:
         yield frame()
+
+
+def _with_empty_columns(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` with every column of `schema` it lacks, as nulls of its type, in schema order."""
+    columns = [table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+               for f in schema]
+    return pa.table(columns, names=schema.names)
 
 
 def _nested_as_arrow(data_type: pa.DataType):

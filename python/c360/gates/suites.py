@@ -69,6 +69,16 @@ class Suite:
     def expectations(self) -> list[dict]:
         return self.body["expectations"]
 
+    @property
+    def columns_read(self) -> set[str]:
+        """The columns the suite's column-level expectations read."""
+        read = set()
+        for expectation in self.expectations:
+            kwargs = expectation.get("kwargs", {})
+            read.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
+            read.update(kwargs.get("column_list", ()))
+        return read
+
 
 def suite_name_for(path: Path, suites_root: Path) -> str:
     return ".".join(path.relative_to(suites_root).with_suffix("").parts)

@@ -146,10 +146,12 @@ def read_json_files(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: li
     # Decode once into a table: used inline, the decoded text is recomputed for every use.
     con.execute("create temp table decoded as select _source_file, line_no,"
                 " rtrim(try(decode(raw)), chr(13) || chr(10)) as text from records")
+    # One parse per record: text that does not open like an object, or does not parse (try),
+    # gets a null record, and only those few records are parsed again, to say why
+    # (_json_reason_sql). The opening brace is checked because json_transform also accepts an array.
     con.execute(
-        f"create temp table typed as select *, case when text is not null and json_valid(text)"
-        f" and json_type(text) = 'OBJECT' then json_transform(text, '{_json_schema(spec)}') end as record"
-        " from decoded"
+        f"create temp table typed as select *, case when ltrim(text, ' \t\r\n') like '{{%'"
+        f" then try(json_transform(text, '{_json_schema(spec)}')) end as record from decoded"
     )
     con.execute("drop table decoded")
     con.execute(f"create temp table classified as select _source_file, line_no, {_json_reason_sql(spec)} as reason from typed")
@@ -219,18 +221,21 @@ def _json_schema(spec: SourceTable) -> str:
 def _json_reason_sql(spec: SourceTable) -> str:
     """Why a record cannot land, or null. A field that is present but does not fit its
     declared type would come back null from json_transform: that is a rejection, not a
-    silent loss."""
+    silent loss. The record's own null test comes first so that a good record is not parsed
+    again."""
     mistyped = " ".join(
-        f"when json_type(text, '$.\"{c}\"') <> 'NULL' and record.\"{c}\" is null"
+        f"when record.\"{c}\" is null and json_type(text, '$.\"{c}\"') <> 'NULL'"
         f" then 'field \"{c}\" does not have the expected type (' || json_type(text, '$.\"{c}\"') || ')'"
         for c in spec.columns
     )
     return (
         "case when text is null then 'bytes that are not valid UTF-8 text'"
-        " when not json_valid(text) and ltrim(text) like '{''%'"
-        " then 'not valid JSON: single-quoted keys, like a Python dict literal'"
-        " when not json_valid(text) then 'not valid JSON'"
-        " when json_type(text) <> 'OBJECT' then 'a JSON ' || lower(json_type(text)) || ', expected an object (one record)'"
+        " when record is null then case"
+        "  when not json_valid(text) and ltrim(text) like '{''%'"
+        "  then 'not valid JSON: single-quoted keys, like a Python dict literal'"
+        "  when not json_valid(text) then 'not valid JSON'"
+        "  when json_type(text) <> 'OBJECT' then 'a JSON ' || lower(json_type(text)) || ', expected an object (one record)'"
+        "  else 'a JSON object that does not fit the landing contract' end"
         f" {mistyped} end"
     )
 
