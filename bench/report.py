@@ -15,6 +15,9 @@ STAGE_COLUMNS = (("land", "land"), ("raw gate", "raw gate"), ("build staging", "
                  ("staging gate", "staging gate"), ("build marts", "dbt marts"), ("marts gate", "marts gate"),
                  ("data docs", "data docs"), ("publish", "publish"), ("startup & other", "start-up & other"))
 GOAL_SCALE, GOAL_FLOOR_RATIO, GOAL_SPEEDUP, BIG_SCALE, BIG_MEMORY_MIB = 10, 3.0, 5.0, 100, 8 * 1024
+# issue 5: a one-day delta at GOAL_SCALE costs at most this share of a cold run, and at most
+# this multiple of the same delta at DELTA_BASE_SCALE
+DELTA_SHARE, DELTA_GROWTH, DELTA_BASE_SCALE = 0.15, 1.5, 1
 
 
 def _s(seconds) -> str:
@@ -182,10 +185,31 @@ def render(results: dict) -> str:
 
     out += ["## Goals (issue 6)", ""]
     out += _goals(scales)
+    out += ["", "## Goals (issue 5: delta runs)", ""]
+    out += _delta_goals(scales)
     out.append("")
     if NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]
     return "\n".join(out)
+
+
+def _delta_goals(scales: list[dict]) -> list[str]:
+    runs = {e["scale"]: e["c360"] for e in scales if e.get("c360", {}).get("delta", {}).get("ok")}
+    at, base = runs.get(GOAL_SCALE), runs.get(DELTA_BASE_SCALE)
+    if at is None:
+        return [f"- scale {GOAL_SCALE}: no successful delta run measured yet."]
+    share = at["delta"]["seconds"] / at["cold"]["seconds"]
+    lines = [f"- scale {GOAL_SCALE}, a one-day delta run costs at most {DELTA_SHARE:.0%} of a cold run: "
+             f"{'**met**' if share <= DELTA_SHARE else '**not met**'} ({share:.0%}:"
+             f" {_s(at['delta']['seconds'])} s against {_s(at['cold']['seconds'])} s)"]
+    if base is None:
+        lines.append(f"- scale {DELTA_BASE_SCALE}: no successful delta run to compare with.")
+    else:
+        growth = at["delta"]["seconds"] / base["delta"]["seconds"]
+        lines.append(f"- the one-day delta at scale {GOAL_SCALE} within {DELTA_GROWTH:g}× of the same delta at"
+                     f" scale {DELTA_BASE_SCALE}: {'**met**' if growth <= DELTA_GROWTH else '**not met**'}"
+                     f" ({_x(growth)}: {_s(at['delta']['seconds'])} s against {_s(base['delta']['seconds'])} s)")
+    return lines
 
 
 def _goals(scales: list[dict]) -> list[str]:

@@ -4,8 +4,7 @@ For each scale: generate a bank (kept under --work and reused while the generato
 unchanged), then
   1. a cold `c360 run` (fresh home: land, raw gate, dbt build, staging and marts gates,
      publish), measured per stage (wall seconds, peak RSS of the whole process tree);
-  2. a one-day delta run on top of it (until the generator can write a delta, a re-run
-     with no new files: see `delta_landing`);
+  2. a one-day delta run on top of it (`c360 generate --delta-days 1`: see `delta_landing`);
   3. the baselines on the same raw Parquet zone: the floor (one DuckDB SQL script), pandas,
      PySpark local (where it installs). Each result is checked equal, value by value, to the
      published customer_360 before any of its timings is reported.

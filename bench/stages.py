@@ -118,15 +118,10 @@ def _stage_windows(lines: list[tuple[float, str]], started: float, ended: float)
 def delta_landing(landing: Path, scale_dir: Path, scale: float) -> tuple[Path, str]:
     """The landing folder of the one-day delta run and what it is.
 
-    When `c360 generate` can write a delta (DELTA_OPTION), the delta folder holds the base
-    files (hard links: the bank's landing folder keeps growing; files already landed are
-    recognised by checksum and skipped) plus one new day; the generator must add files, never
-    rewrite one (a rewrite would go through the link into the base folder). Until then the
-    delta run re-runs on the same landing folder with no new file."""
-    help_text = subprocess.run(c360_command("generate", "--help"), capture_output=True, text=True,
-                               cwd=REPO).stdout
-    if DELTA_OPTION not in help_text:
-        return landing, "re-run with no new files (the generator has no delta option yet)"
+    The delta folder holds the base files (hard links: the bank's landing folder keeps
+    growing; files already landed are recognised by checksum and skipped) plus one new day
+    from `c360 generate --delta-days 1`, which adds files and never rewrites one (a rewrite
+    would go through the link into the base folder)."""
     delta = scale_dir / "delta-landing"
     if not delta.exists():
         building = scale_dir / "delta-landing.tmp"
