@@ -146,3 +146,28 @@ def test_raw_rows_are_read_in_bounded_chunks_and_nested_ga_columns_stay_columnar
     (sessions,) = raw.parquet_chunks(home / "raw" / "ga" / "session" / f"batch={batch_id}", "ga")
     assert isinstance(sessions.data["hits"].dtype, pd.ArrowDtype)
     assert isinstance(sessions.data["totals"].dtype, pd.ArrowDtype)
+
+
+def test_only_the_columns_a_suite_checks_are_read_and_every_column_stays_in_the_frame(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from c360.gates import raw
+    from c360.gates.suites import load_suites
+
+    folder = tmp_path / "batch=1"
+    folder.mkdir()
+    lineage = {"_batch_id": ["1"], "_source_file": ["a.asc"], "_source_line": [2], "_ingested_at": ["t"]}
+    pq.write_table(pa.table({"checked": ["x"], "payload": ["heavy"]} | lineage), folder / "a.parquet")
+    # a later file delivers a column the first lacks: the schema check must still see it
+    pq.write_table(pa.table({"checked": ["y"], "payload": ["heavy"], "surprise": [1]} | lineage),
+                   folder / "b.parquet")
+    (chunk,) = raw.parquet_chunks(folder, "t", columns_read={"checked"})
+    frame = chunk.data
+    assert list(frame.columns) == ["checked", "payload", *lineage, "surprise"]
+    assert frame["checked"].tolist() == ["x", "y"]
+    assert frame["payload"].isna().all() and frame["surprise"].isna().all()   # present, not read
+    assert frame["_source_file"].tolist() == ["a.asc", "a.asc"]             # lineage names rows
+
+    (trans,) = [s for s in load_suites("raw") if s.frame.get("table") == "mainframe/trans"]
+    assert {"trans_id", "account_id", "date"} <= trans.columns_read
