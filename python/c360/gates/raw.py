@@ -91,8 +91,9 @@ def parquet_chunks(folder: Path, label: str, columns_read: set[str] | None = Non
     """The rows of every Parquet file in `folder`, in chunks of about CHUNK_BYTES in memory.
 
     Only `columns_read` (default: all) and the lineage (which names a failing row's file and
-    line) are read from the files; every other column is in the frame, with its type, but empty (nulls): schema expectations still see every column, and
-    a GA session's hits, which no raw expectation reads, are not decoded into each chunk.
+    line) are read from the files. Every other column is in the frame, with its type, but
+    empty (nulls): schema expectations still see every column, and a GA session's hits, which
+    no raw expectation reads, are not decoded into each chunk.
 
     The chunk size comes from the width of the first rows read (a GA session with its hits
     weighs a hundred transactions). Small files (one per delivered file: a GA day, a monthly
@@ -106,8 +107,9 @@ def parquet_chunks(folder: Path, label: str, columns_read: set[str] | None = Non
         return
     schema = pa.unify_schemas([f.schema_arrow for f in files], promote_options="permissive")
 
+    wanted = None if columns_read is None else set(columns_read) | set(LINEAGE)
+
     def read(parquet: pq.ParquetFile) -> list[str]:
-        wanted = None if columns_read is None else set(columns_read) | set(LINEAGE)
         return [name for name in parquet.schema_arrow.names if wanted is None or name in wanted]
 
     sample = next(files[0].iter_batches(batch_size=1_000, columns=read(files[0])))
