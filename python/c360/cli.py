@@ -87,7 +87,66 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show the published version and the last run")
     status.add_argument("--home", type=Path, required=True)
     status.set_defaults(func=_status)
+    _add_graph_commands(commands)
     return parser
+
+
+# --- graph: Neptune export and journey traversals (c360.graph) ------------------------------
+
+def _graph_export(args: argparse.Namespace) -> int:
+    from c360.graph import GraphExportError, export_graph
+
+    try:
+        report = export_graph(home=args.home, out=args.out, fmt=args.format,
+                              incremental=args.incremental, max_file_mb=args.max_file_mb)
+    except GraphExportError as error:
+        print(f"c360 graph export: {error}", file=sys.stderr)
+        return 2
+    print(report.describe())
+    return 0
+
+
+def _journey(args: argparse.Namespace) -> int:
+    from c360.graph import GraphExportError
+    from c360.graph.journey import ClientNotFoundError, client_journey, describe_journey, open_journey_graph
+    from c360.publish import read_published
+
+    published = read_published(args.home)
+    if published is None:
+        print(f"c360 journey: nothing is published in {args.home}: run `c360 run` first", file=sys.stderr)
+        return 2
+    try:
+        with open_journey_graph(args.home) as store:
+            events = client_journey(store, args.client_id)
+    except (GraphExportError, ClientNotFoundError) as error:
+        print(f"c360 journey: {error}", file=sys.stderr)
+        return 1
+    print(describe_journey(args.client_id, events, published.as_of_date))
+    return 0
+
+
+def _add_graph_commands(commands) -> None:
+    graph = commands.add_parser("graph", help="the customer journey as a property graph")
+    graph_commands = graph.add_subparsers(dest="graph_command", required=True)
+    export = graph_commands.add_parser(
+        "export", help="write the published graph as Amazon Neptune bulk-load CSV files")
+    export.add_argument("--home", type=Path, required=True)
+    export.add_argument("--out", type=Path, required=True,
+                        help="folder to write (new, empty, or an earlier export, which is replaced)")
+    export.add_argument("--format", choices=("gremlin", "opencypher"), default="gremlin",
+                        help="Neptune's Gremlin CSV (~id, ~label; default) or openCypher CSV (:ID, :LABEL)")
+    export.add_argument("--incremental", action="store_true",
+                        help="only the vertices and edges added or changed since the previous export"
+                             " (remembered under <home>/graph/state/export)")
+    export.add_argument("--max-file-mb", dest="max_file_mb", type=float, default=None, metavar="N",
+                        help="split files into parts of at most N MiB, each with the header (default 256)")
+    export.set_defaults(func=_graph_export)
+
+    journey = commands.add_parser(
+        "journey", help="a client's journey in time order, from Gremlin traversals of the graph")
+    journey.add_argument("--home", type=Path, required=True)
+    journey.add_argument("client_id", type=int)
+    journey.set_defaults(func=_journey)
 
 
 def main(argv: list[str] | None = None) -> int:

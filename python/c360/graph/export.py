@@ -75,12 +75,12 @@ def state_dir(home: Path, consumer: str) -> Path:
 
 
 def export_graph(home: Path, out: Path, *, fmt: str = "gremlin", incremental: bool = False,
-                 max_file_mb: float = DEFAULT_MAX_FILE_MB, consumer: str = "export") -> ExportReport:
+                 max_file_mb: float | None = None, consumer: str = "export") -> ExportReport:
     """Export the published graph to `out`; with `incremental`, only what changed since the
     previous export recorded for `consumer` (all of it when there is none)."""
     if fmt not in FORMATS:
         raise GraphExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    max_bytes = int(max_file_mb * MIB)
+    max_bytes = int((DEFAULT_MAX_FILE_MB if max_file_mb is None else max_file_mb) * MIB)
     database = published_path(Path(home))
     if not database.is_file():
         raise GraphExportError(f"nothing is published at {database}: run `c360 run` first")
