@@ -157,3 +157,23 @@ def published_tiny_bank(tmp_path_factory: pytest.TempPathFactory):
     copy.output = output.getvalue()
     copy.home = root / "home"
     return copy
+
+
+# --- the real data published once per session (graph tests) ----------------------------------
+
+@pytest.fixture(scope="session")
+def published_real_bank(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`c360 run` once on the real shared data without its CRM sample (which the raw gate stops:
+    see test_gates_real_data). Returns the home; read-only for tests."""
+    import contextlib
+    import io
+
+    from c360.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("real_published")
+    landing = link_real_landing(shared_data, root / "landing", with_crm=False)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = run_pipeline(landing=landing, home=root / "home")
+    assert code == 0, output.getvalue()
+    return root / "home"

@@ -111,6 +111,7 @@ class GraphStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.remote = SQLiteConnection(str(self.path))
         self.g = traversal().with_remote(self.remote)
         self._vertex_ids: dict[str, int] = {}

@@ -184,7 +184,7 @@ def _write_elements(con: duckdb.DuckDBPyConnection, out: Path, fmt: str, max_byt
         cursor = con.execute(f"""
             select {line_sql(element_set)} as line from graph_selected
             where kind = ? and label = ? order by id""", [element_set.kind, element_set.label])
-        batches = (batch.column(0) for batch in cursor.fetch_record_batch(BATCH_ROWS))
+        batches = (batch.column(0) for batch in cursor.to_arrow_reader(BATCH_ROWS))
         folder = out / ("vertices" if element_set.kind == "vertex" else "edges")
         parts = write_parts(folder, element_set.label, header(element_set, fmt), batches, max_bytes)
         report.files += [{"path": str(p.path.relative_to(out)), "kind": element_set.kind,
