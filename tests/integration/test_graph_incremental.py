@@ -18,7 +18,6 @@ from c360.cli import main
 from c360.generate import generate_delta
 from c360.graph import GraphExportError, export_graph
 from c360.graph.engine import GraphStore, read_records
-from c360.graph.parts import RecordTooLargeError
 from c360.pipeline import run_pipeline
 from c360.publish import published_path
 
@@ -128,8 +127,9 @@ def test_parts_never_exceed_the_limit_and_a_record_that_cannot_fit_is_named(grap
     export_graph(graphs["home"], tmp_path / "small", max_file_mb=0.002, consumer="parts-test")   # 2 KiB
     sizes = [p.stat().st_size for p in (tmp_path / "small").glob("*/*.csv")]
     assert max(sizes) <= 0.002 * 1024 * 1024 and len(sizes) > 18
-    with pytest.raises(RecordTooLargeError, match="exceeds the part size limit"):
+    with pytest.raises(GraphExportError, match="exceeds the part size limit"):
         export_graph(graphs["home"], tmp_path / "tiny", max_file_mb=0.0002, consumer="parts-test")
+    assert list((tmp_path / "tiny").iterdir()) == []             # no partial parts left behind
 
 
 def test_an_export_never_writes_over_a_folder_that_is_not_an_export(graphs, tmp_path):

@@ -29,7 +29,7 @@ import duckdb
 
 from c360.graph.formats import FORMATS, NEPTUNE_FORMAT, fields_sql, header, line_sql, set_properties_sql
 from c360.graph.model import EDGES, ELEMENT_SETS, VERTICES
-from c360.graph.parts import write_parts
+from c360.graph.parts import RecordTooLargeError, write_parts
 from c360.publish import published_path
 
 MANIFEST_NAME = "manifest.json"
@@ -94,12 +94,25 @@ def export_graph(home: Path, out: Path, *, fmt: str = "gremlin", incremental: bo
         _select(con, state if incremental else None)
         report = ExportReport(out=str(out), format=fmt, incremental=incremental, build_id=build_id,
                               as_of_date=as_of, exported_at=_now(), max_file_bytes=max_bytes)
-        _write_elements(con, out, fmt, max_bytes, report)
-        if incremental:
-            _write_removed(con, out, report)
+        try:
+            _write_elements(con, out, fmt, max_bytes, report)
+            if incremental:
+                _write_removed(con, out, report)
+        except RecordTooLargeError as error:
+            _remove_partial(out)
+            raise GraphExportError(str(error)) from None
+        except BaseException:
+            _remove_partial(out)
+            raise
         (out / MANIFEST_NAME).write_text(json.dumps(asdict(report) | {"neptune_format": NEPTUNE_FORMAT[fmt]}, indent=2))
         _save_state(con, state, report)
     return report
+
+
+def _remove_partial(out: Path) -> None:
+    """A failed export leaves no parts behind (a loader would read them) and keeps the state."""
+    for name in EXPORT_FOLDERS:
+        shutil.rmtree(out / name, ignore_errors=True)
 
 
 def _sql_path(path: Path) -> str:

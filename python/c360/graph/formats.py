@@ -51,7 +51,7 @@ def field_sql(prop: Property) -> str:
         STRING: quoted(f"cast({column} as varchar)"),
         INT: f"cast(cast({column} as bigint) as varchar)",
         DOUBLE: f"cast({column} as varchar)",          # a DECIMAL keeps its exact digits
-        BOOL: f"case when {column} then 'true' else 'false' end",
+        BOOL: f"cast(cast({column} as boolean) as varchar)",   # 'true' / 'false' / NULL
         DATE: f"strftime(cast({column} as date), '%Y-%m-%d')",
         DATETIME: f"strftime(cast({column} as timestamp), '%Y-%m-%dT%H:%M:%SZ')",
     }[prop.type]
