@@ -164,7 +164,8 @@ def published_tiny_bank(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def published_real_bank(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`c360 run` once on the real shared data without its CRM sample (which the raw gate stops:
-    see test_gates_real_data). Returns the home; read-only for tests."""
+    see test_gates_real_data). Returns the home: tests never change what is published (graph
+    exports keep their state under `<home>/graph/`)."""
     import contextlib
     import io
 
