@@ -165,8 +165,9 @@ def test_a_raw_gate_failure_on_a_large_batch_still_shows_examples_and_no_row_rea
         ("mainframe/trans.asc", n, "PRIJEM?") for n in (5_000, 120_000, 199_999)]
     text = result.describe()
     assert "_source_file='mainframe/trans.asc', _source_line=5000, type='PRIJEM?'" in text
-    # GX validated measurements (one row per check) and manifests, never a frame of the rows
-    assert max(session.frame_rows) < 50
+    # GX validated measurements (one row per check of the batch's suites), manifests and empty
+    # schema frames, never a frame of the 200,000 rows
+    assert max(session.frame_rows) < 100
 
 
 def test_the_measuring_sql_is_derived_from_the_suite_expectations():

@@ -259,7 +259,11 @@ def _observed_text(entry: _Merged) -> str:
     if entry.errors:
         return "error: " + "; ".join(entry.errors)
     if entry.is_map and entry.element_count == 1 and entry.unexpected_count == 1 and len(entry.values) == 1:
-        return f"{next(iter(entry.values))} (the one row checked)"
+        text = f"{next(iter(entry.values))} (the one row checked)"
+        nested = entry.examples[0].get("examples") if entry.examples else None
+        if nested:      # a summary row: name the offending keys, not only their count
+            text += "; e.g. " + "; ".join(", ".join(f"{k}={v!r}" for k, v in e.items()) for e in nested[:3])
+        return text
     if entry.is_map:
         share = entry.unexpected_count / entry.element_count if entry.element_count else 0.0
         text = f"{entry.unexpected_count:,} of {entry.element_count:,} rows unexpected ({share:.4%})"

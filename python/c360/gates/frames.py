@@ -93,12 +93,8 @@ def relationships(engine: Engine, spec: dict) -> pd.DataFrame:
             examples = engine.records(f"select {listed} {joined} and p.parent_key is null"
                                       f" order by {listed}", EXAMPLES)
         rows.append({"relationship": link["name"], "child_rows": int(child_rows), "orphan_rows": int(orphans),
-                     "orphan_keys": ", ".join(_key_text(e, column) for e in examples), "examples": examples})
-    return pd.DataFrame(rows, columns=["relationship", "child_rows", "orphan_rows", "orphan_keys", "examples"])
-
-
-def _key_text(example: dict, column: str) -> str:
-    return f"{column}={example.get(column)!r}"
+                     "examples": examples})
+    return pd.DataFrame(rows, columns=["relationship", "child_rows", "orphan_rows", "examples"])
 
 
 def ga_hierarchy(engine: Engine, spec: dict) -> pd.DataFrame:

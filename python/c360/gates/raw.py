@@ -283,36 +283,37 @@ def _conflict_example(key_columns: list[str], rows: list[dict]) -> dict:
 # --- what GX judges -------------------------------------------------------------------------
 
 def measured_frame(measured: Measured) -> pd.DataFrame:
-    """One row per check: what the engine counted, the frame GX validates."""
+    """One row per check: what the engine counted, and `excess`, how far it is over what the
+    expectation allows (unexpected rows, or with `mostly` the unexpected share over 1 - mostly)."""
     rows = []
     for check in measured.checks:
         unexpected = measured.unexpected.get(check.id, 0)
         denominator = measured.rows if check.expectation in (CONFLICTS, "expect_column_values_to_not_be_null") \
             else measured.non_null.get(check.id, 0)
-        rows.append({"check": check.id, "expectation": check.expectation, "column": check.column,
-                     "rows": measured.rows, "unexpected_rows": unexpected,
-                     "unexpected_share": unexpected / denominator if denominator else 0.0,
+        share = unexpected / denominator if denominator else 0.0
+        rows.append({"check": check.id, "severity": check.severity, "expectation": check.expectation,
+                     "column": check.column, "rows": measured.rows, "unexpected_rows": unexpected,
+                     "unexpected_share": share,
+                     "excess": unexpected if check.mostly is None else share - (1 - check.mostly),
                      "files": ", ".join(measured.files.get(check.id, []))})
-    return pd.DataFrame(rows, columns=["check", "expectation", "column", "rows", "unexpected_rows",
-                                       "unexpected_share", "files"])
+    return pd.DataFrame(rows, columns=["check", "severity", "expectation", "column", "rows", "unexpected_rows",
+                                       "unexpected_share", "excess", "files"])
 
 
-def measured_suite(suite: Suite, checks: list[Check]) -> Suite:
-    """The suite GX runs on the measured frame: per check, its unexpected rows (or share,
-    with `mostly`) between 0 and what the expectation allows, on the check's own row."""
-    expectations = []
-    for check in checks:
-        column, allowed = ("unexpected_share", 1 - check.mostly) if check.mostly is not None \
-            else ("unexpected_rows", 0)
-        expectations.append({
-            "id": check.id, "type": "expect_column_values_to_be_between", "severity": check.severity,
-            "kwargs": {"column": column, "min_value": 0, "max_value": allowed,
-                       "row_condition": {"type": "comparison", "column": {"name": "check"},
-                                         "operator": "==", "parameter": check.id}},
-            "meta": {"description": check.description, "measures": check.expectation}})
-    body = {"name": f"{suite.name}.measured", "id": _derived_id(suite, "measured"), "expectations": expectations,
-            "meta": {"c360": {"kind": "summary", "measures": suite.name}}}
-    return Suite(name=body["name"], path=suite.path, body=body)
+def measured_suite(severities: list[str]) -> Suite:
+    """The suite GX runs on the measured frame: no check in excess, one expectation per
+    severity (GX's cost grows with the number of expectations, not with the frame's rows)."""
+    expectations = [{
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"raw.measured#{severity}")),
+        "type": "expect_column_values_to_be_between", "severity": severity,
+        "kwargs": {"column": "excess", "max_value": 0,
+                   "row_condition": {"type": "comparison", "column": {"name": "severity"},
+                                     "operator": "==", "parameter": severity}},
+        "meta": {"description": f"No {severity} check of a raw suite finds more than its expectation allows."}}
+        for severity in severities]
+    body = {"name": "raw.measured", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "raw.measured")),
+            "expectations": expectations, "meta": {"c360": {"kind": "summary"}}}
+    return Suite(name=body["name"], path=Path("raw.measured"), body=body)
 
 
 def _derived_id(suite: Suite, part: str) -> str:
@@ -328,27 +329,39 @@ def schema_suite(suite: Suite) -> Suite | None:
     return Suite(name=body["name"], path=suite.path, body=body)
 
 
-def validate_table(session: GxSession, suite: Suite, measured: Measured, parameters: dict | None,
-                   what: str) -> list[Outcome]:
-    outcomes = []
+def validate_schema(session: GxSession, suite: Suite, measured: Measured, parameters: dict | None,
+                    what: str) -> list[Outcome]:
+    """The suite's schema expectations, by GX, on an empty frame with the batch's columns."""
     schema = schema_suite(suite)
-    if schema is not None:
-        empty = pd.DataFrame({c: pd.Series([], dtype="object") for c in measured.columns})
-        for outcome in session.validate(schema, [Frame(f"{what} (columns)", empty)], parameters, what=what):
-            outcomes.append(dataclasses.replace(outcome, suite=suite.name))
-    if measured.checks:
-        judged = session.validate(measured_suite(suite, measured.checks),
-                                  [Frame(f"{what} (measured)", measured_frame(measured))], parameters, what=what)
-        # one outcome per check, in the suite's order; each names its check in its row condition
-        by_id = {c.id: c for c in measured.checks}
-        outcomes += [_as_measured(o, by_id[_check_of(o)], measured, suite.name) for o in judged]
+    if schema is None:
+        return []
+    empty = pd.DataFrame({c: pd.Series([], dtype="object") for c in measured.columns})
+    return [dataclasses.replace(o, suite=suite.name)
+            for o in session.validate(schema, [Frame(f"{what} (columns)", empty)], parameters, what=what)]
+
+
+def validate_measured(session: GxSession, tables: list[tuple[Suite, Measured, str]], parameters: dict | None,
+                      batch_id: str) -> list[Outcome]:
+    """Every table's measured checks in one GX validation (one row per check); GX's verdict
+    per severity, then told check by check as its suite's own expectation."""
+    if not any(m.checks for _, m, _ in tables):
+        return []
+    frame = pd.concat([measured_frame(m) for _, m, _ in tables if m.checks], ignore_index=True)
+    severities = sorted(set(frame["severity"]))
+    judged = session.validate(measured_suite(severities), [Frame(f"measured raw tables of batch={batch_id}", frame)],
+                              parameters, what=f"raw tables of batch={batch_id} (measured)")
+    verdict = {o.condition.split("==", 1)[1].strip().strip("'\""): o for o in judged}
+    excess = dict(zip(frame["check"], frame["excess"]))
+    outcomes = []
+    for suite, measured, what in tables:
+        for check in measured.checks:
+            group, in_excess = verdict[check.severity], bool(excess[check.id] > 0)
+            if group.success and in_excess:     # GX and the frame apply one rule: never
+                raise RuntimeError(f"GX passed check {check.id} of {suite.name} although it is in excess")
+            judged_check = dataclasses.replace(group, expectation_id=check.id,
+                                               success=not in_excess and not group.observed.startswith("error:"))
+            outcomes.append(dataclasses.replace(_as_measured(judged_check, check, measured, suite.name), frame=what))
     return outcomes
-
-
-def _check_of(outcome: Outcome) -> str:
-    """The check an outcome of the measured suite judged: GX gives expectations new ids, the
-    row condition keeps the check's (`check == '<id>'`)."""
-    return outcome.condition.split("==", 1)[1].strip().strip("'\"")
 
 
 def _as_measured(outcome: Outcome, check: Check, measured: Measured, suite_name: str) -> Outcome:
@@ -418,6 +431,7 @@ def _gate_batch(home: Path, batch_id: str, engine: Engine, session: GxSession, m
     result = GateResult(gate="raw")
     on = "" if engine.name == "duckdb" else f", {engine.name}"
     parquet_rows: dict[str, int] = {}
+    measured_tables: list[tuple[Suite, Measured, str]] = []
     for table_dir in sorted((home / "raw").glob(f"*/*/batch={batch_id}")):
         table = f"{table_dir.parent.parent.name}/{table_dir.parent.name}"
         if table_dir.parent.parent.name == MANIFEST_DIR:
@@ -436,7 +450,9 @@ def _gate_batch(home: Path, batch_id: str, engine: Engine, session: GxSession, m
             result.problems.append(f"raw table {table} has no suite (expectations/suites/raw/...)")
             continue
         result.frames.append(f"{what} ({measured.rows:,} rows measured)")
-        result.outcomes += validate_table(session, suite, measured, parameters, what)
+        result.outcomes += validate_schema(session, suite, measured, parameters, what)
+        measured_tables.append((suite, measured, what))
+    result.outcomes += validate_measured(session, measured_tables, parameters, batch_id)
     manifest = read_manifest(home / "raw", batch_id)
     if manifest_suite is None:
         result.problems.append("no suite of kind 'manifest' under expectations/suites/raw")
