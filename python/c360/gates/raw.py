@@ -364,6 +364,10 @@ def validate_measured(session: GxSession, tables: list[tuple[Suite, Measured, st
     return outcomes
 
 
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _as_measured(outcome: Outcome, check: Check, measured: Measured, suite_name: str) -> Outcome:
     """GX's verdict on a measured row, told as the original expectation on the rows."""
     unexpected = measured.unexpected.get(check.id, 0)
@@ -378,7 +382,7 @@ def _as_measured(outcome: Outcome, check: Check, measured: Measured, suite_name:
         observed = f"{unexpected:,} of {measured.rows:,} rows unexpected ({share:.4%})"
         values = measured.values.get(check.id)
         if values:
-            observed += "; values " + ", ".join(f"{v!r} x{n:,}" for v, n in values)
+            observed += "; values " + ", ".join(f"{_clip(repr(v))} x{n:,}" for v, n in values)
     if measured.files.get(check.id):
         files = measured.files[check.id]
         observed += f"; in {', '.join(files[:3])}" + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
