@@ -1,8 +1,9 @@
 """Run a suite on pandas frames with Great Expectations and turn its results into outcomes.
 
 GX's SQLAlchemy route on DuckDB is broken upstream, so every suite is validated through
-GX's pandas engine, on frames whose size the caller bounds: the rows one batch added (read
-in chunks), a compact summary DuckDB computed, or a one-row-per-client mart table.
+GX's pandas engine (or its Spark engine, c360.engines.spark), on frames whose size the
+caller bounds: what the engine measured over a raw batch, a compact summary it computed,
+the rows one batch added to a staging model (read in chunks), or a one-row-per-client mart.
 
 One `GxSession` per gate run: an ephemeral GX context (suites and validation definitions
 in memory) whose validation results store and Data Docs site are files under the run's
