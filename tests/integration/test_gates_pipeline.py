@@ -85,6 +85,19 @@ def test_an_unknown_code_value_is_stopped_at_the_raw_gate(published_tiny_bank, t
     assert list((tmp_path / "home" / "rejected").glob("batch=*/raw/mainframe/account"))
 
 
+def test_conflicting_duplicates_in_one_delivered_file_are_stopped_at_the_raw_gate(published_tiny_bank, tmp_path):
+    header = '"trans_id";"account_id";"date";"type";"operation";"amount";"balance";"k_symbol";"bank";"account"'
+    code, output, record = run_corrupted(
+        published_tiny_bank, tmp_path, "mainframe/trans_199901.asc", header,
+        '9001;1;990105;"PRIJEM";"VKLAD";100.00;5000.00;"";;', '9001;1;990105;"PRIJEM";"VKLAD";999.00;5000.00;"";;')
+    assert (code, record["stopped_at"]) == (1, "raw gate")
+    (failure,) = failed(record, "raw")
+    assert (failure["suite"], failure["column"]) == ("raw.mainframe.trans", "trans_id")
+    for part in ("conflicting duplicates in one file", "_source_file='mainframe/trans_199901.asc', lines=[2, 3]",
+                 "trans_id='9001'", "amount: '100.00' (line 2) | '999.00' (line 3)"):
+        assert part in output, part
+
+
 def test_duplicate_keys_reaching_staging_are_stopped_at_the_staging_gate(published_tiny_bank, tmp_path):
     # "0007" passes the raw gate (digits) and is a different delivered key from "7", but both
     # become disposition 7 in staging
@@ -105,6 +118,8 @@ def test_a_disposition_pointing_to_a_missing_account_is_stopped_at_the_staging_g
     links = [f for f in failed(record, "staging") if f.get("suite") == "staging.relationships"]
     assert [link["condition"] for link in links] == ["relationship == 'dispositions.account_id -> accounts'"]
     assert "disp_id=99, account_id=424242" in output
+    # the run record (and `c360 status`) names the offending keys too, not only their count
+    assert "e.g. disp_id=99, account_id=424242" in links[0]["observed"]
 
 
 def test_an_engineered_mart_anomaly_is_stopped_at_the_marts_gate(published_tiny_bank, tmp_path):

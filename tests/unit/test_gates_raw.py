@@ -129,45 +129,82 @@ def test_a_rejected_batch_leaves_the_raw_zone_and_lands_again_when_delivered_aga
     assert again.batch_id and {f.status for f in again.files} == {"landed"}
 
 
-def test_raw_rows_are_read_in_bounded_chunks_and_nested_ga_columns_stay_columnar(tmp_path, monkeypatch):
-    import pandas as pd
-
-    from c360.gates import raw
-
-    files = clean_files() | {"mainframe/client.asc": clients_with_one_bad_line(3000)}
-    ga = Path(__file__).resolve().parents[1] / "fixtures" / "landing" / "ga" / "ga_sessions_19950101.json"
-    files["ga/ga_sessions_19950101.json"] = ga.read_text()
-    home = tmp_path / "home"
-    batch_id = land_directory(drop(tmp_path / "landing", files), home).batch_id
-    monkeypatch.setattr(raw, "CHUNK_BYTES", 1)   # the smallest chunk: 1,000 rows
-    chunks = list(raw.parquet_chunks(home / "raw" / "mainframe" / "client" / f"batch={batch_id}", "clients"))
-    assert len(chunks) == 3 and sum(len(c.data) for c in chunks) == 3000
-    assert [c.data.index[0] for c in chunks] == [0, 1000, 2000]
-    (sessions,) = raw.parquet_chunks(home / "raw" / "ga" / "session" / f"batch={batch_id}", "ga")
-    assert isinstance(sessions.data["hits"].dtype, pd.ArrowDtype)
-    assert isinstance(sessions.data["totals"].dtype, pd.ArrowDtype)
+TRANS_HEADER = '"trans_id";"account_id";"date";"type";"operation";"amount";"balance";"k_symbol";"bank";"account"\r\n'
 
 
-def test_only_the_columns_a_suite_checks_are_read_and_every_column_stays_in_the_frame(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def trans_line(trans_id: int, amount: str = "100.00", kind: str = "PRIJEM") -> str:
+    return f'{trans_id};576;930105;"{kind}";"VKLAD";{amount};{amount};"";;\r\n'
 
-    from c360.gates import raw
+
+class CountingSession(GxSession):
+    """A GxSession that remembers how many rows each frame it validated had."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.frame_rows: list[int] = []
+
+    def validate(self, suite, frames, parameters=None, *, what=""):
+        frames = list(frames)
+        self.frame_rows += [len(f.data) for f in frames]
+        return super().validate(suite, frames, parameters, what=what)
+
+
+def test_a_raw_gate_failure_on_a_large_batch_still_shows_examples_and_no_row_reaches_pandas(tmp_path):
+    lines = [trans_line(i) for i in range(1, 200_001)]
+    for line_number in (5_000, 120_000, 199_999):          # physical lines (the header is line 1)
+        lines[line_number - 2] = trans_line(line_number - 1, kind="PRIJEM?")
+    session = CountingSession(tmp_path / "docs", "large")
+    home, _, result = gate(tmp_path, session, clean_files() | {"mainframe/trans.asc": TRANS_HEADER + "".join(lines)})
+    failure = only_failure(result)
+    assert (failure.suite, failure.expectation, failure.column) == (
+        "raw.mainframe.trans", "expect_column_values_to_be_in_set", "type")
+    assert failure.unexpected_count == 3 and failure.element_count == 200_000
+    assert "3 of 200,000 rows unexpected" in failure.observed and "'PRIJEM?' x3" in failure.observed
+    assert "in mainframe/trans.asc" in failure.observed
+    assert [(e["_source_file"], e["_source_line"], e["type"]) for e in failure.examples] == [
+        ("mainframe/trans.asc", n, "PRIJEM?") for n in (5_000, 120_000, 199_999)]
+    text = result.describe()
+    assert "_source_file='mainframe/trans.asc', _source_line=5000, type='PRIJEM?'" in text
+    # GX validated measurements (one row per check of the batch's suites), manifests and empty
+    # schema frames, never a frame of the 200,000 rows
+    assert max(session.frame_rows) < 100
+
+
+def test_the_measuring_sql_is_derived_from_the_suite_expectations():
+    from c360.engines.duckdb import DuckDBEngine
+    from c360.gates.raw import checks_of, measure_sql
     from c360.gates.suites import load_suites
 
-    folder = tmp_path / "batch=1"
-    folder.mkdir()
-    lineage = {"_batch_id": ["1"], "_source_file": ["a.asc"], "_source_line": [2], "_ingested_at": ["t"]}
-    pq.write_table(pa.table({"checked": ["x"], "payload": ["heavy"]} | lineage), folder / "a.parquet")
-    # a later file delivers a column the first lacks: the schema check must still see it
-    pq.write_table(pa.table({"checked": ["y"], "payload": ["heavy"], "surprise": [1]} | lineage),
-                   folder / "b.parquet")
-    (chunk,) = raw.parquet_chunks(folder, "t", columns_read={"checked"})
-    frame = chunk.data
-    assert list(frame.columns) == ["checked", "payload", *lineage, "surprise"]
-    assert frame["checked"].tolist() == ["x", "y"]
-    assert frame["payload"].isna().all() and frame["surprise"].isna().all()   # present, not read
-    assert frame["_source_file"].tolist() == ["a.asc", "a.asc"]             # lineage names rows
-
     (trans,) = [s for s in load_suites("raw") if s.frame.get("table") == "mainframe/trans"]
-    assert {"trans_id", "account_id", "date"} <= trans.columns_read
+    engine = DuckDBEngine.open()
+    checks = checks_of(trans, engine)
+    measured = [e for e in trans.expectations if e["type"] != "expect_table_columns_to_match_set"]
+    assert [c.id for c in checks][:len(measured)] == [e["id"] for e in measured]
+    assert checks[-1].expectation == "conflicting duplicates in one file" and checks[-1].column == "trans_id"
+    sql = measure_sql(engine, "t", checks, ['trim(cast("trans_id" as varchar))'])
+    assert "regexp_matches(cast(\"trans_id\" as varchar), '^ *[0-9]+ *$')" in sql
+    assert "not in ('PRIJEM', 'VYDAJ', 'VYBER')" in sql and sql.endswith("group by _source_file")
+
+
+def test_conflicting_duplicates_in_one_file_fail_naming_table_key_file_and_lines(tmp_path, session):
+    trans = TRANS_HEADER + trans_line(1001) + trans_line(1002) + trans_line(1001, amount="999.00")
+    failure = only_failure(gate(tmp_path, session, clean_files() | {"mainframe/trans.asc": trans})[2])
+    assert (failure.suite, failure.expectation, failure.column) == (
+        "raw.mainframe.trans", "conflicting duplicates in one file", "trans_id")
+    assert failure.observed.startswith("1 keys delivered more than once with different content")
+    (example,) = failure.examples
+    assert example == {"_source_file": "mainframe/trans.asc", "lines": [2, 4], "trans_id": "1001",
+                       "differs": "amount: '100.00' (line 2) | '999.00' (line 4); "
+                                  "balance: '100.00' (line 2) | '999.00' (line 4)"}
+
+
+def test_identical_repeats_and_re_deliveries_are_not_conflicts(tmp_path, session):
+    trans = TRANS_HEADER + trans_line(1001) + trans_line(1001)           # the same record twice
+    corrected = TRANS_HEADER + trans_line(1001, amount="999.00")         # a later file corrects it
+    files = clean_files() | {"mainframe/trans.asc": trans, "mainframe/trans_redelivery.asc": corrected}
+    home, _, result = gate(tmp_path, session, files)
+    assert result.passed, result.describe()
+    # the same key again, changed, in a later batch: a re-delivery
+    drop(tmp_path / "landing", {"mainframe/trans_later.asc": TRANS_HEADER + trans_line(1001, amount="5.00")})
+    later = land_directory(tmp_path / "landing", home)
+    assert run_raw_gate(home, [later.batch_id], session)[later.batch_id].passed

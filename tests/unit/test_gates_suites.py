@@ -60,9 +60,37 @@ def test_every_expectation_has_an_id_a_known_severity_and_a_meaning():
 
 def test_chunked_suites_only_use_expectations_that_hold_per_chunk():
     for suite in all_suites():
-        if suite.kind in ("raw_rows", "rows"):
+        if suite.kind == "rows":
             used = {e["type"] for e in suite.expectations}
             assert used <= CHUNK_SAFE, (suite.name, used - CHUNK_SAFE)
+
+
+def test_every_raw_suite_is_measured_by_sql_and_names_a_business_key_of_its_table():
+    from c360.engines.duckdb import DuckDBEngine
+    from c360.gates.raw import CONFLICTS, SCHEMA_TYPES, checks_of
+
+    engine = DuckDBEngine.open()
+    for suite in load_suites("raw"):
+        if suite.kind != "raw_rows":
+            continue
+        checks = checks_of(suite, engine)          # raises on an expectation SQL cannot measure
+        row_level = [e for e in suite.expectations if e["type"] not in SCHEMA_TYPES]
+        assert [c.id for c in checks if c.expectation != CONFLICTS] == [e["id"] for e in row_level]
+        schema = next(e for e in suite.expectations if e["type"] == "expect_table_columns_to_match_set")
+        key = suite.frame.get("conflicts", {}).get("key", [])
+        assert set(key) <= set(schema["kwargs"]["column_set"]), suite.name
+        assert key or suite.frame["table"] == "web/visitor_map", f"{suite.name} names no business key"
+
+
+def test_an_expectation_the_raw_gate_cannot_measure_is_refused(tmp_path):
+    from c360.engines.duckdb import DuckDBEngine
+    from c360.gates.raw import checks_of
+
+    (trans,) = [s for s in load_suites("raw") if s.frame.get("table") == "mainframe/trans"]
+    body = trans.body | {"expectations": trans.expectations + [
+        {"id": "x", "type": "expect_column_mean_to_be_between", "kwargs": {"column": "amount", "min_value": 0}}]}
+    with pytest.raises(SuiteError, match="expect_column_mean_to_be_between cannot be measured"):
+        checks_of(type(trans)(name=trans.name, path=trans.path, body=body), DuckDBEngine.open())
 
 
 def test_every_landed_table_has_a_raw_suite_whose_schema_is_the_landing_contract():

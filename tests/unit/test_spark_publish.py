@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from c360.publish import PublishedVersion
-from c360.spark.frames import spark_sql
+from c360.engines.spark import spark_sql
 from c360.spark.publish import (
     duckdb_views, parquet_glob, publish_spark_build, published_spark_dir, published_tables,
     read_published_spark, remove_old_spark_builds,

@@ -1,8 +1,9 @@
 """Run a suite on pandas frames with Great Expectations and turn its results into outcomes.
 
 GX's SQLAlchemy route on DuckDB is broken upstream, so every suite is validated through
-GX's pandas engine, on frames whose size the caller bounds: the rows one batch added (read
-in chunks), a compact summary DuckDB computed, or a one-row-per-client mart table.
+GX's pandas engine (or its Spark engine, c360.engines.spark), on frames whose size the
+caller bounds: what the engine measured over a raw batch, a compact summary it computed,
+the rows one batch added to a staging model (read in chunks), or a one-row-per-client mart.
 
 One `GxSession` per gate run: an ephemeral GX context (suites and validation definitions
 in memory) whose validation results store and Data Docs site are files under the run's
@@ -259,7 +260,11 @@ def _observed_text(entry: _Merged) -> str:
     if entry.errors:
         return "error: " + "; ".join(entry.errors)
     if entry.is_map and entry.element_count == 1 and entry.unexpected_count == 1 and len(entry.values) == 1:
-        return f"{next(iter(entry.values))} (the one row checked)"
+        text = f"{next(iter(entry.values))} (the one row checked)"
+        nested = entry.examples[0].get("examples") if entry.examples else None
+        if nested:      # a summary row: name the offending keys, not only their count
+            text += "; e.g. " + "; ".join(", ".join(f"{k}={v!r}" for k, v in e.items()) for e in nested[:3])
+        return text
     if entry.is_map:
         share = entry.unexpected_count / entry.element_count if entry.element_count else 0.0
         text = f"{entry.unexpected_count:,} of {entry.element_count:,} rows unexpected ({share:.4%})"

@@ -122,9 +122,9 @@ def _brief(outcome: Outcome) -> dict:
             "observed": outcome.observed}
 
 
-def _short(value, limit: int = 160) -> str:
+def _short(value, limit: int = 160, item_limit: int = 60) -> str:
     if isinstance(value, dict):
-        text = ", ".join(f"{k}={_short(v, 60)}" for k, v in value.items())
+        text = ", ".join(f"{k}={_short(v, item_limit)}" for k, v in value.items())
     elif isinstance(value, list) and len(value) > 6:
         text = "[" + ", ".join(repr(v) for v in value[:6]) + f", ... {len(value)} values]"
     else:
@@ -132,13 +132,21 @@ def _short(value, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# where a row came from: shown first, so that shortening a long row never cuts it off
+WHERE = ("_source_file", "source_file", "_source_line", "lines", "batch_id")
+
+
+def _where_first(row: dict) -> dict:
+    return {k: row[k] for k in WHERE if k in row} | {k: v for k, v in row.items() if k not in WHERE}
+
+
 def _example(row: dict) -> str:
     nested = row.get("examples")
     if isinstance(nested, list) and nested:
         head = {k: v for k, v in row.items() if k != "examples"}
         return _short(head, 200) + "\n" + "\n".join(
-            f"{'':<20}{_short(e, 200)}" for e in nested[:5])
-    return _short(row, 240)
+            f"{'':<20}{_short(_where_first(e), 300, 120)}" for e in nested[:5])
+    return _short(_where_first(row), 300, 120)
 
 
 def combine(gate: str, results: list[GateResult]) -> GateResult:

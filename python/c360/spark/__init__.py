@@ -2,8 +2,8 @@
 
   session   local_session()            the local PySpark session (local[2], UTC, small shuffles)
   build     build_on_spark()           `dbt build --target spark` into a new build folder
-  gates     run_raw_gate_on_spark(), run_layer_gate_on_spark(), SparkGxSession
-                                       the expectation suites through GX's Spark data source
+  (gates)   c360.engines.spark       the gates' frames from Spark (SparkEngine) and GX's
+                                       Spark data source (SparkGxSession); the gates are c360.gates
   publish   publish_spark_build()      Parquet folders + an atomic `current` pointer; DuckDB
                                        reads them (duckdb_views)
   target    SparkTarget                what `c360 run --target spark` calls

@@ -45,15 +45,16 @@ class SparkTarget:
         return self._spark
 
     def gx_session(self, docs_dir: Path, run_name: str):
-        from c360.spark.gates import SparkGxSession
+        from c360.engines.spark import SparkGxSession
 
         self.spark  # GX's Spark data source attaches to the running session
         return SparkGxSession(docs_dir, run_name)
 
     def raw_gate(self, batches: list[str], session, parameters: dict | None = None) -> dict[str, GateResult]:
-        from c360.spark.gates import run_raw_gate_on_spark
+        from c360.engines.spark import SparkEngine
+        from c360.gates import run_raw_gate
 
-        return run_raw_gate_on_spark(self.home, batches, self.spark, session, parameters=parameters)
+        return run_raw_gate(self.home, batches, session, parameters=parameters, engine=SparkEngine(self.spark))
 
     def start_build(self) -> Path:
         """Remove earlier unpublished builds; the folder this run's build writes to. The
@@ -78,9 +79,10 @@ class SparkTarget:
                               as_of=as_of, select=select)
 
     def layer_gate(self, layer: str, session, new_batches: list[str] | None) -> GateResult:
-        from c360.spark.gates import run_layer_gate_on_spark
+        from c360.engines.spark import SparkEngine
+        from c360.gates import run_layer_gate
 
-        return run_layer_gate_on_spark(layer, self.spark, session, new_batches=new_batches)
+        return run_layer_gate(layer, SparkEngine(self.spark), session, new_batches=new_batches)
 
     def as_of_date(self) -> str | None:
         from c360.spark.build import resolve_as_of_on_spark
