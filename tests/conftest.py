@@ -157,3 +157,23 @@ def published_tiny_bank(tmp_path_factory: pytest.TempPathFactory):
     copy.output = output.getvalue()
     copy.home = root / "home"
     return copy
+
+
+# --- a published version of the real data (c360 serve's tests) -------------------------------
+
+@pytest.fixture(scope="session")
+def published_real_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`c360 run` once per session on the real data without its CRM sample (which the raw gate
+    rejects whole): a published home with the serving layout. Read-only for tests."""
+    import contextlib
+    import io
+
+    from c360.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("real_published")
+    landing = link_real_landing(shared_data, root / "landing", with_crm=False)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = run_pipeline(landing=landing, home=root / "home")
+    assert code == 0, output.getvalue()
+    return root / "home"

@@ -158,11 +158,12 @@ _DOCUMENT_PARTS = f"""
         group by client_id
     ),
     -- visitors the identity rule could not attribute although the map links them to this
-    -- client: the web activity this view does not count for them
+    -- client (and to other known clients): the web activity this view does not count for them
     ambiguous_links as (
         select links.client_id, links.full_visitor_id
         from (select distinct full_visitor_id, client_id from staging.stg_web__visitor_client_links) as links
         join intermediate.int_web_visitors_resolved_to_clients as visitors using (full_visitor_id)
+        join marts.customer_360 as known on known.client_id = links.client_id
         where visitors.resolution_status = 'ambiguous'
     ),
     ambiguous_visitors as (

@@ -2,13 +2,18 @@
 every route is a GET over the published version (c360.serve.published)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from c360.serve import queries
 from c360.serve.published import NotServable, PublishedDatabase
 
 MAX_PAGE = 500
+INT32_MAX = 2 ** 31 - 1          # client_id is an integer column: anything beyond is not an id
+
+ClientId = Annotated[int, Path(ge=0, le=INT32_MAX, description="client_id of the client master")]
 
 router = APIRouter()
 
@@ -26,7 +31,10 @@ def _database(request: Request) -> PublishedDatabase:
                                             " transactions, the last 10 web sessions, the identity status and the"
                                             " version it comes from", "content": {"application/json": {}}},
                        404: _NOT_FOUND})
-def get_customer(client_id: int, request: Request) -> Response:
+async def get_customer(client_id: ClientId, request: Request) -> Response:
+    # async on purpose: the lookup is one indexed row of a document built at publish time
+    # (well under a millisecond), cheaper to run on the event loop than to hand to a worker
+    # thread; bench/serve_bench.py measured 0.6 against 1.0 ms of server CPU per request.
     with _database(request).reader() as reader:
         document = queries.customer_document(reader.cursor, client_id)
         if document is None:
@@ -43,7 +51,7 @@ def list_customers(
     district: str | None = Query(None, description="a district id (A1) or name (A2)"),
     min_engagement: float | None = Query(None, ge=0, le=100, description="engagement_score at least this"),
     limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"page size, at most {MAX_PAGE}"),
-    after: int | None = Query(None, description="the next_after of the previous page"),
+    after: int | None = Query(None, ge=0, le=INT32_MAX, description="the next_after of the previous page"),
 ) -> dict:
     filters = queries.Filters(loyalty_tier, life_stage, district, min_engagement)
     with _database(request).reader() as reader:

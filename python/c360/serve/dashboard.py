@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from c360.serve import queries
+from c360.serve.api import ClientId
 from c360.serve.published import NotServable
 
 HERE = Path(__file__).resolve().parent
@@ -71,7 +72,7 @@ def search(client_id: str = Query("")) -> Response:
 
 
 @router.get("/customer/{client_id}", response_class=HTMLResponse)
-def customer(client_id: int, request: Request) -> HTMLResponse:
+def customer(client_id: ClientId, request: Request) -> HTMLResponse:
     try:
         with request.app.state.database.reader() as reader:
             document = queries.customer_document(reader.cursor, client_id)

@@ -57,7 +57,7 @@ def list_customers(cursor: duckdb.DuckDBPyConnection, filters: Filters, *, limit
                    after: int | None) -> tuple[list[dict], int | None]:
     """A page of the filtered listing in client_id order, after the keyset `after`; returns the
     rows and the `after` of the next page (None on the last page)."""
-    conditions, parameters = ["client_id > $after"], {"after": after if after is not None else -(2 ** 62)}
+    conditions, parameters = ["client_id > $after"], {"after": after if after is not None else -1}
     for name in ("loyalty_tier", "life_stage"):
         value = getattr(filters, name)
         if value is not None:
