@@ -341,6 +341,12 @@ def test_nothing_published_answers_503_with_the_reason(tmp_path):
     assert empty.get("/").status_code == 503
 
 
+def test_a_file_that_is_not_a_published_version_is_a_503_naming_it(tmp_path):
+    (tmp_path / "c360.duckdb").write_bytes(b"not a database")
+    response = TestClient(create_app(tmp_path)).get("/customers/1")
+    assert response.status_code == 503 and "cannot be read as a published c360 version" in response.text
+
+
 def test_a_version_without_the_serving_layout_is_reported_not_crashed_on(tmp_path):
     with duckdb.connect(str(tmp_path / "c360.duckdb")) as con:      # as an older c360 published it
         con.execute("create schema c360_meta; create table c360_meta.version as select 'old-1' as build_id,"

@@ -52,9 +52,13 @@ class Version:
     def __init__(self, path: Path, identity: tuple[int, int]):
         self.identity = identity
         self.instance = duckdb.connect(config={"threads": 1})    # one request, one core: many run side by side
-        self.instance.execute(f"attach '{_sql_text(path)}' as {CATALOG} (read_only)")
-        self.instance.execute(f"use {CATALOG}")
-        self.info = self._read_info()
+        try:
+            self.instance.execute(f"attach '{_sql_text(path)}' as {CATALOG} (read_only)")
+            self.instance.execute(f"use {CATALOG}")
+            self.info = self._read_info()
+        except duckdb.Error:
+            self.instance.close()
+            raise
         self.users = 0
         self.retired = False
         self._idle: list[duckdb.DuckDBPyConnection] = []
@@ -184,7 +188,10 @@ class PublishedDatabase:
         both agree (the attached file is then the one identified)."""
         for _ in range(10):
             before = self._identity()
-            version = Version(self.path, before)
+            try:
+                version = Version(self.path, before)
+            except duckdb.Error as error:
+                raise NotServable(f"{self.path} cannot be read as a published c360 version: {error}") from error
             if self._identity() == before:
                 return version
             version.close()
