@@ -8,7 +8,7 @@ LANDING := $(WORK)/landing/sf$(SCALE)
 HOME_DIR := $(WORK)/home/sf$(SCALE)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-spark run test bench docs clean
+.PHONY: setup setup-extras run test bench docs clean
 
 # A quick no-op when neither the pins nor the package metadata changed.
 setup: $(VENV)/.installed
@@ -18,25 +18,26 @@ $(VENV)/.installed: constraints.txt pyproject.toml
 	$(PIP) -c constraints.txt --no-build-isolation -e ".[test]"
 	touch $@
 
-# The optional Spark extra (pyspark, dbt-spark[session]; Java 17): `make test` runs the Spark
-# build, `make run` stays lean without it.
-setup-spark: $(VENV)/.installed-spark
-$(VENV)/.installed-spark: $(VENV)/.installed constraints.txt pyproject.toml
-	$(PIP) -c constraints.txt --no-build-isolation -e ".[test,spark]"
+# The optional extras: Spark (pyspark, dbt-spark[session]; Java 17) and the graph engine
+# (gremlite, gremlinpython). `make test` runs the Spark build and the graph tests; `make run`
+# stays lean without them.
+EXTRAS := test,spark,graph
+setup-extras: $(VENV)/.installed-extras
+$(VENV)/.installed-extras: $(VENV)/.installed constraints.txt pyproject.toml
+	$(PIP) -c constraints.txt --no-build-isolation -e ".[$(EXTRAS)]"
 	touch $@
 
 run: setup
 	$(BIN)/c360 generate --scale $(SCALE) --out $(LANDING)
 	$(BIN)/c360 run --landing $(LANDING) --home $(HOME_DIR)
 
-test: setup setup-spark
+test: setup setup-extras
 	$(BIN)/python -m pytest
 
 # Benchmarks (not part of `make test`): scales 1 and 10 by default;
 # `make bench BENCH_ARGS="--scales 100"` adds scale 100 to BENCHMARKS.md.
 BENCH_ARGS ?=
-bench: setup
-	$(PIP) -c constraints.txt --no-build-isolation -e ".[test,spark]"
+bench: setup setup-extras
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 docs: setup

@@ -159,13 +159,13 @@ def published_tiny_bank(tmp_path_factory: pytest.TempPathFactory):
     return copy
 
 
-# --- the real data published once per session (graph tests) ----------------------------------
+# --- the real data published once per session (serve and graph tests) -------------------------
 
 @pytest.fixture(scope="session")
-def published_real_bank(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`c360 run` once on the real shared data without its CRM sample (which the raw gate stops:
-    see test_gates_real_data). Returns the home: tests never change what is published (graph
-    exports keep their state under `<home>/graph/`)."""
+def published_real_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`c360 run` once per session on the real data without its CRM sample (which the raw gate
+    rejects whole: see test_gates_real_data): a published home with the serving layout.
+    Tests never change what is published (graph exports keep their state under `<home>/graph/`)."""
     import contextlib
     import io
 

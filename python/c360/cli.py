@@ -48,6 +48,17 @@ def _status(args: argparse.Namespace) -> int:
     return code
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from c360.serve import ServeError, serve
+
+    try:
+        serve(args.home, host=args.host, port=args.port, access_log=not args.no_access_log)
+    except ServeError as error:
+        print(f"c360 serve: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--home", type=Path, required=True)
     status.set_defaults(func=_status)
     _add_graph_commands(commands)
+
+    serve = commands.add_parser("serve", help="serve the published marts: a JSON API and a dashboard (read-only)")
+    serve.add_argument("--home", type=Path, required=True)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on; anything but loopback needs C360_API_TOKEN set")
+    serve.add_argument("--port", type=int, default=8360)
+    serve.add_argument("--no-access-log", dest="no_access_log", action="store_true",
+                       help="do not log every request (for benchmarks)")
+    serve.set_defaults(func=_serve)
     return parser
 
 

@@ -465,7 +465,9 @@ def _how_to_query(database: Path) -> str:
         f"'{database}', read_only=True); print(con.sql('"
         "select gender, count(*) as clients, avg(n_transactions) as avg_transactions"
         " from marts.customer_360 group by gender'))\"\n"
-        f"   c360 status --home {database.parent}"
+        f"   c360 status --home {database.parent}\n"
+        "\n== serve it: a JSON API and the Customer 360 dashboard (read-only, follows new versions)\n"
+        f"   c360 serve --home {database.parent}     # then open http://127.0.0.1:8360/ (API docs: /docs)"
     )
 
 

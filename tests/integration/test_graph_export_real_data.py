@@ -24,9 +24,9 @@ MAX_FILE_MB = 0.1          # small enough that the larger element sets are split
 
 
 @pytest.fixture(scope="module")
-def real_export(published_real_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_export(published_real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("graph_real") / "export"
-    assert main(["graph", "export", "--home", str(published_real_bank), "--out", str(out),
+    assert main(["graph", "export", "--home", str(published_real_home), "--out", str(out),
                  "--max-file-mb", str(MAX_FILE_MB)]) == 0
     return out
 
@@ -83,9 +83,9 @@ def test_ids_are_unique_and_every_edge_ends_at_an_exported_vertex(real_export):
     assert sum(vertices.values()) == sum(n for k, n in expected.items() if k.startswith("vertex"))
 
 
-def test_the_opencypher_export_is_the_same_graph_under_its_headers(published_real_bank, real_export, tmp_path):
+def test_the_opencypher_export_is_the_same_graph_under_its_headers(published_real_home, real_export, tmp_path):
     out = tmp_path / "opencypher"
-    export_graph(published_real_bank, out, fmt="opencypher", consumer="opencypher-test")
+    export_graph(published_real_home, out, fmt="opencypher", consumer="opencypher-test")
     client = strict_rows(next((out / "vertices").glob("client-*.csv")))[0]
     holds = strict_rows(next((out / "edges").glob("holds-*.csv")))[0]
     assert client[:2] == [":ID", ":LABEL"] and "birth_date:DateTime" in client
@@ -97,8 +97,8 @@ def test_the_opencypher_export_is_the_same_graph_under_its_headers(published_rea
     assert records(out) == records(real_export)
 
 
-def test_degrees_in_the_engine_agree_with_the_marts(published_real_bank, real_graph):
-    expected = {f"CUS{row[0]}": row[1:] for row in marts(published_real_bank, """
+def test_degrees_in_the_engine_agree_with_the_marts(published_real_home, real_graph):
+    expected = {f"CUS{row[0]}": row[1:] for row in marts(published_real_home, """
         select client_id, n_accounts_owned + n_accounts_disponent, n_cards, web_sessions
         from marts.customer_360""")}
     degrees = real_graph.g.V().has_label("client").project("id", "holds", "cards", "sessions") \
@@ -113,8 +113,8 @@ def test_degrees_in_the_engine_agree_with_the_marts(published_real_bank, real_gr
     assert sum(v[2] for v in actual.values()) > 0 and sum(v[1] for v in actual.values()) > 0
 
 
-def test_a_clients_journey_lists_accounts_cards_loans_and_sessions_in_time_order(published_real_bank, real_graph):
-    client_id, holds, cards, loans, sessions = marts(published_real_bank, """
+def test_a_clients_journey_lists_accounts_cards_loans_and_sessions_in_time_order(published_real_home, real_graph):
+    client_id, holds, cards, loans, sessions = marts(published_real_home, """
         select client_id, n_accounts_owned + n_accounts_disponent, n_cards, n_loans, web_sessions
         from marts.customer_360 where web_sessions > 0 and n_accounts_owned > 0
         order by n_loans + n_cards desc, web_sessions desc, client_id limit 1""")[0]
@@ -123,7 +123,7 @@ def test_a_clients_journey_lists_accounts_cards_loans_and_sessions_in_time_order
     assert (kinds["account opened"], kinds["card issued"], kinds["loan granted"], kinds["web session"]) == \
         (holds, cards, loans, sessions)
     assert [event.at for event in events] == sorted(event.at for event in events)
-    pages = dict(marts(published_real_bank, f"""
+    pages = dict(marts(published_real_home, f"""
         select 'SES' || h.session_key, count(*) from staging.stg_ga__hits h
         where h.hit_type = 'PAGE' and 'SES' || h.session_key in
             ({", ".join(f"'{e.element_id}'" for e in events if e.kind == 'web session')})

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import duckdb
 
+from c360.publish.serving import build_serving
+
 PUBLISHED_NAME = "c360.duckdb"
 METADATA_NAME = "c360.json"
 VERSION_TABLE = "c360_meta.version"
@@ -154,6 +156,7 @@ def publish(build_path: Path, home: Path, version: PublishedVersion) -> Path:
                 version.build_id, version.as_of_date, version.batches,
                 version.built_at.rstrip("Z"), version.build_seconds,
                 version.published_at.rstrip("Z"), json.dumps(version.gates, default=str)])
+            build_serving(con)              # the layout `c360 serve` reads (publish/serving.py)
             con.execute("checkpoint")
     except duckdb.Error as error:
         raise PublishError(f"{build_path}: cannot stamp the build for publishing: {error}") from error
