@@ -55,6 +55,38 @@ def real_landed_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory
     return root / "home"
 
 
+REAL_BANK_AS_OF = "1994-03-31"   # the cut-off trans.asc ends here: the bank windows are full
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(real_landed_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real data built the way the pipeline builds (everything before the marts, then the
+    marts) at REAL_BANK_AS_OF, once per test session. Read-only for tests."""
+    from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS, build_models
+
+    duckdb_path = tmp_path_factory.mktemp("real_warehouse") / "c360.duckdb"
+    for select in (SELECT_BEFORE_MARTS, SELECT_MARTS):
+        build_models(duckdb_path=duckdb_path, raw_root=real_landed_home / "raw",
+                     as_of=REAL_BANK_AS_OF, select=select)
+    return duckdb_path
+
+
+@pytest.fixture(scope="session")
+def real_warehouse_latest(real_warehouse: Path, real_landed_home: Path,
+                          tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same build at the default as_of_date (the latest event: the GA sessions of 2017), in a
+    copy: what depends on the point in time is rebuilt there, `real_warehouse` stays as it is."""
+    import shutil
+
+    from c360.build import build_models
+
+    duckdb_path = tmp_path_factory.mktemp("real_warehouse_latest") / "c360.duckdb"
+    shutil.copyfile(real_warehouse, duckdb_path)
+    build_models(duckdb_path=duckdb_path, raw_root=real_landed_home / "raw",
+                 select="int_as_of_date+", exclude="test_type:unit")
+    return duckdb_path
+
+
 # --- a tiny, consistent bank for end-to-end runs (gates, publish) ----------------------------
 
 def write_tiny_bank(landing: Path) -> Path:
