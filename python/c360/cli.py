@@ -48,6 +48,39 @@ def _status(args: argparse.Namespace) -> int:
     return code
 
 
+# -- day one (issue 16): c360 check, c360 docs -------------------------------------------------
+
+def _check(args: argparse.Namespace) -> int:
+    from c360.check import run_check
+
+    return run_check(args.home, landing=args.landing, junit_xml=args.junit_xml)
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from c360.docs.dbt_docs import docs_command
+
+    return docs_command(args.home, then_serve=args.serve, port=args.port)
+
+
+def _add_day_one_commands(commands) -> None:
+    check = commands.add_parser("check", help="CI data-quality check: dbt tests and GX suites on the"
+                                " published version (or on what --landing would add), JUnit report")
+    check.add_argument("--home", type=Path, required=True)
+    check.add_argument("--landing", type=Path, default=None,
+                       help="check what a run would land and build from this folder's new files"
+                            " (in a scratch copy: nothing is published)")
+    check.add_argument("--junit-xml", dest="junit_xml", type=Path, default=None, metavar="FILE",
+                       help="also write the JUnit report here (always in <home>/checks/<id>/junit.xml)")
+    check.set_defaults(func=_check)
+
+    docs = commands.add_parser("docs", help="dbt docs of the published build (catalog from a copy of"
+                               " <home>/c360.duckdb)")
+    docs.add_argument("--home", type=Path, required=True)
+    docs.add_argument("--serve", action="store_true", help="then serve them on 127.0.0.1")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(func=_docs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show the published version and the last run")
     status.add_argument("--home", type=Path, required=True)
     status.set_defaults(func=_status)
+    _add_day_one_commands(commands)
     return parser
 
 
