@@ -33,3 +33,16 @@ def connect(home: str | Path = "work/home/sf1", *, schema: str = "marts", config
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def duckdb_command() -> str:
+    """How to call the DuckDB CLI installed with c360 (the duckdb-cli package, at the library's
+    version): `duckdb` when that one is first on PATH, else its full path beside this Python."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "duckdb"
+    on_path = shutil.which("duckdb")
+    if on_path and (not beside.exists() or Path(on_path).resolve() == beside.resolve()):
+        return "duckdb"
+    return str(beside) if beside.exists() else "duckdb"
