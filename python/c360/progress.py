@@ -72,7 +72,7 @@ class Task:
             if self._live is not None:
                 self._live.update(self._live_id, completed=self._completed(), refresh=False, **self._fields())
             elif self.show == "lines" and item and (bytes >= LARGE_BYTES or rows >= LARGE_ROWS):
-                self._line(f"{item}: {rows:,} rows, {bytes / 2**20:,.0f} MiB; {self.summary()}")
+                self._line(f"{item}: {rows:,} rows, {_size(bytes)}; {self.summary()}")
 
     def set_total(self, total: int) -> None:
         with self._lock:
@@ -138,7 +138,7 @@ class Task:
             self._live_id = self._live.add_task(self.stage, total=self._goal(), **self._fields())
             self._live.start()
         elif self.show == "lines":
-            size = f", {self.total_bytes / 2**20:,.0f} MiB" if self.total_bytes else ""
+            size = f", {_size(self.total_bytes)}" if self.total_bytes else ""
             self._line(f"started ({self.total:,} {self.unit}{size})" if self.total is not None else "started")
 
     def _finish(self) -> None:
@@ -192,6 +192,13 @@ def dbt_progress(stage: str = "dbt build", *, console: Console | None = None) ->
                              failed=status in ("error", "fail", "runtime error"))
 
         yield on_event
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}" if count < 10 * scale else f"{count / scale:,.0f} {unit}"
+    return f"{count} bytes"
 
 
 def _duration(seconds: float) -> str:
