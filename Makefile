@@ -8,7 +8,7 @@ LANDING := $(WORK)/landing/sf$(SCALE)
 HOME_DIR := $(WORK)/home/sf$(SCALE)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-extras run test bench docs clean
+.PHONY: setup setup-extras run test bench docs docs-serve clean
 
 # A quick no-op when neither the pins nor the package metadata changed.
 setup: $(VENV)/.installed
@@ -40,8 +40,14 @@ BENCH_ARGS ?=
 bench: setup setup-extras
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# dbt docs of the published build in $(HOME_DIR) (after `make run`; says so when nothing is
+# published yet): the catalog comes from a copy of $(HOME_DIR)/c360.duckdb, never the file itself.
+DOCS_PORT ?= 8080
 docs: setup
-	$(BIN)/dbt docs generate
+	$(BIN)/c360 docs --home $(HOME_DIR)
+
+docs-serve: setup
+	$(BIN)/c360 docs --home $(HOME_DIR) --serve --port $(DOCS_PORT)
 
 clean:
 	rm -rf $(WORK) target logs dbt_packages

@@ -59,6 +59,39 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- day one (issue 16): c360 check, c360 docs -------------------------------------------------
+
+def _check(args: argparse.Namespace) -> int:
+    from c360.check import run_check
+
+    return run_check(args.home, landing=args.landing, junit_xml=args.junit_xml)
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from c360.docs.dbt_docs import docs_command
+
+    return docs_command(args.home, then_serve=args.serve, port=args.port)
+
+
+def _add_day_one_commands(commands) -> None:
+    check = commands.add_parser("check", help="CI data-quality check: dbt tests and GX suites on the"
+                                " published version (or on what --landing would add), JUnit report")
+    check.add_argument("--home", type=Path, required=True)
+    check.add_argument("--landing", type=Path, default=None,
+                       help="check what a run would land and build from this folder's new files"
+                            " (in a scratch copy: nothing is published)")
+    check.add_argument("--junit-xml", dest="junit_xml", type=Path, default=None, metavar="FILE",
+                       help="also write the JUnit report here (always in <home>/checks/<id>/junit.xml)")
+    check.set_defaults(func=_check)
+
+    docs = commands.add_parser("docs", help="dbt docs of the published build (catalog from a copy of"
+                               " <home>/c360.duckdb)")
+    docs.add_argument("--home", type=Path, required=True)
+    docs.add_argument("--serve", action="store_true", help="then serve them on 127.0.0.1")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(func=_docs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-access-log", dest="no_access_log", action="store_true",
                        help="do not log every request (for benchmarks)")
     serve.set_defaults(func=_serve)
+    _add_day_one_commands(commands)
     return parser
 
 

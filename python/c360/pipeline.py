@@ -458,9 +458,11 @@ def _write_docs_index(home: Path) -> None:
 
 
 def _how_to_query(database: Path) -> str:
+    from c360.notebook import duckdb_command   # the CLI installed with c360 (duckdb-cli)
+
     return (
         "\n== query the marts (read-only: a running build never blocks you)\n"
-        f"   duckdb -readonly {database} \"select * from marts.customer_360 limit 5\"\n"
+        f"   {duckdb_command()} -readonly {database} \"select * from marts.customer_360 limit 5\"\n"
         "   python -c \"import duckdb; con = duckdb.connect("
         f"'{database}', read_only=True); print(con.sql('"
         "select gender, count(*) as clients, avg(n_transactions) as avg_transactions"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from c360.docs.offline import make_offline
 from c360.gates.report import Outcome
 from c360.gates.suites import BLOCKING_SEVERITY, Suite
 
@@ -179,6 +180,7 @@ class GxSession:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.context.build_data_docs(site_names=["c360"])
+        make_offline(self.docs_dir)   # GX's pages load CDN assets: point them at vendored copies
         return self.docs_dir / "index.html"
 
 
