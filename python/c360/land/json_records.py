@@ -1,0 +1,248 @@
+"""JSON records (GA sessions, CRM exports) into the raw zone.
+
+Fast path: every newline-delimited file of one table in ONE DuckDB pass
+(`read_ndjson_objects` -> `json_transform_strict` with the explicit schema of
+`ga_schema.py`), written straight to zstd Parquet. A record lands on this path only if
+DuckDB's strict transform takes it, it names no field outside the contract and it holds no
+fractional number (DuckDB would round 1.5 into an integer field); every other record is a
+suspect, left out of the Parquet and decided by `check_record`, which knows the whole
+contract, nested fields included. Line numbers are exact: the reader returns one row per
+non-blank line (a line that does not parse comes back as NULL, kept in place so that every
+row after it keeps its line), and files with a blank or whitespace-only line - which the
+reader skips - never take the fast path.
+
+Slow path: a JSON array file, a declared dialect (`dialects.py`) or the suspects of a fast
+file: records are decided in Python one by one, and DuckDB types the good ones.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from c360.land.dialects import Dialect
+from c360.land.delimited import Lineage, sql_path
+from c360.land.ga_schema import GA_SESSION
+from c360.land.records import TRUNCATED, FileOutcome, FileRejected, Rejection
+from c360.land.scan import BOM, FileScan
+from c360.land.sources import SourceTable
+
+# A number with a fraction or exponent, where JSON puts a value (after `:`, `,` or `[`).
+_FRACTION = r"[:,\[]\s*-?[0-9]+[.eE]"
+
+
+@dataclass(frozen=True)
+class JsonFile:
+    path: Path
+    relative: str
+    scan: FileScan
+
+    @property
+    def is_array(self) -> bool:
+        return self.scan.head.removeprefix(BOM).lstrip().startswith(b"[")
+
+
+def schema_of(spec: SourceTable) -> dict:
+    return GA_SESSION if spec.format == "ga_sessions" else {c: "VARCHAR" for c in spec.columns}
+
+
+def check_readable(file: JsonFile) -> None:
+    if file.scan.size == 0 or not file.scan.head.strip() and file.scan.lines <= 1:
+        raise FileRejected("the file is empty: no records", 0)
+    if file.scan.gzip:
+        raise FileRejected("the file is compressed (gzip), not text: deliver it uncompressed"
+                           " (gunzip it) under the same name", None)
+
+
+def fast_path_fits(file: JsonFile) -> bool:
+    return not file.is_array and not file.scan.has_blank_line and not file.scan.bom
+
+
+# --- fast path --------------------------------------------------------------------------
+
+def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[JsonFile],
+              target: Path, lineage: Lineage) -> dict[str, int]:
+    """Lands the records DuckDB alone can vouch for; returns rows landed per file."""
+    schema = json.dumps(schema_of(spec)).replace("'", "''")
+    offsets = [sum(f.scan.lines for f in files[:i]) for i in range(len(files))]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # ignore_errors only turns a malformed line into a NULL row in place (nothing is
+    # dropped: the NULL rows are suspects, landed or quarantined by check_record below).
+    con.execute(
+        f"copy (select unnest(record), ?::varchar as _batch_id,"
+        f" (?::varchar[])[file_index::bigint + 1] as _source_file,"
+        f" (rn - (?::bigint[])[file_index::bigint + 1])::bigint as _source_line,"
+        f" ?::timestamp as _ingested_at from ("
+        f"  select file_index, rn, try(json_transform_strict(json, '{schema}')) as record, json"
+        f"  from (select json, file_index, row_number() over () as rn"
+        f"        from read_ndjson_objects(?, ignore_errors = true)))"
+        f" where record is not null and list_has_all(?, json_keys(json))"
+        f" and not regexp_matches(json, '{_FRACTION}'))"
+        f" to '{sql_path(target)}' (format parquet, compression zstd)",
+        [lineage.batch_id, [f.relative for f in files], offsets, lineage.ingested_at,
+         [str(f.path) for f in files], list(spec.columns)],
+    )
+    return dict(con.execute(
+        f"select _source_file, count(*) from read_parquet('{sql_path(target)}') group by all").fetchall())
+
+
+def landed_lines(con: duckdb.DuckDBPyConnection, target: Path, relative: str) -> set[int]:
+    return {line for (line,) in con.execute(
+        f"select _source_line from read_parquet('{sql_path(target)}') where _source_file = ?",
+        [relative]).fetchall()}
+
+
+# --- slow path --------------------------------------------------------------------------
+
+def land_slowly(con: duckdb.DuckDBPyConnection, spec: SourceTable, file: JsonFile, target: Path,
+                lineage: Lineage, dialect: Dialect | None = None, skip_lines: set[int] = frozenset()
+                ) -> FileOutcome:
+    """Decides each record of `file` not in `skip_lines` (already landed by the fast path)."""
+    data = file.path.read_bytes()
+    if file.is_array:
+        candidates = _array_items(data)
+        truncated_at = None
+    else:
+        candidates = [(n, raw) for n, raw in enumerate(data.split(b"\n"), start=1)
+                      if raw.strip() and n not in skip_lines]
+        truncated_at = None if file.scan.ends_with_newline else file.scan.lines
+    schema = schema_of(spec)
+    good, rejections, unknown = [], [], set()
+    for line, raw in candidates:
+        text, reason = _decode(raw, line == 1)
+        if reason is None and dialect is not None:
+            text, reason = dialect.to_json(text)
+        record = None
+        if reason is None:
+            record, reason = _parse_object(text)
+        if reason is None:
+            reason = check_record(record, schema)
+        if reason is None and line == truncated_at:
+            reason = TRUNCATED
+        elif reason is not None and line == truncated_at:
+            reason = f"{TRUNCATED}; {reason}"
+        if reason:
+            rejections.append(Rejection(line, reason, _readable(raw)))
+            continue
+        unknown |= set(record) - set(spec.columns)
+        if dialect is not None:
+            record = dialect.complete(record, file.relative)
+        good.append((line, json.dumps(record, ensure_ascii=False)))
+    landed = _write_records(con, spec, good, file.relative, target, lineage)
+    outcome = FileOutcome(len(candidates), landed, rejections, dialect=dialect and dialect.name)
+    if unknown:
+        outcome.notes.append("fields not in the landing contract, not landed: " + ", ".join(sorted(unknown)))
+    if dialect is not None and dialect.note:
+        outcome.notes.append(dialect.note)
+    return outcome
+
+
+def _array_items(data: bytes) -> list[tuple[int, bytes]]:
+    """(position, record bytes) of a JSON array file. Undecodable bytes stay in their own
+    record (surrogate escapes), so one bad byte costs one record, not the file."""
+    text = data.removeprefix(BOM).decode("utf-8", errors="surrogateescape")
+    try:
+        items = json.loads(text)
+    except ValueError as error:
+        raise FileRejected(f"the file starts like a JSON array but is not a valid JSON array ({error})",
+                           max(text.count("{"), 1)) from None
+    if not isinstance(items, list):
+        raise FileRejected("the file starts like a JSON array but is not one", 1)
+    return [(position, json.dumps(item, ensure_ascii=False).encode("utf-8", errors="surrogateescape"))
+            for position, item in enumerate(items, start=1)]
+
+
+def _decode(raw: bytes, first: bool) -> tuple[str | None, str | None]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "bytes that are not valid UTF-8 text"
+    return (text.removeprefix("\ufeff") if first else text).rstrip("\r"), None
+
+
+def _parse_object(text: str) -> tuple[dict | None, str | None]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        if text.lstrip().startswith("{'"):
+            return None, "not valid JSON: single-quoted keys, like a Python dict literal"
+        return None, "not valid JSON"
+    if not isinstance(value, dict):
+        return None, f"a JSON {_kind(value)}, expected an object (one record)"
+    return value, None
+
+
+def check_record(record: dict, schema: dict) -> str | None:
+    """Why a parsed record does not fit the contract (first problem found), or None."""
+    for name, expected in schema.items():
+        problem = _check_value(record.get(name), expected, name)
+        if problem:
+            return problem
+    return None
+
+
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def _check_value(value, expected, path: str) -> str | None:
+    if value is None or expected in ("JSON", "VARCHAR"):
+        return None  # VARCHAR takes any value as its text, as DuckDB does
+    if isinstance(expected, dict):
+        if not isinstance(value, dict):
+            return _wrong(path, "an object", value)
+        for name, sub in expected.items():
+            problem = _check_value(value.get(name), sub, f"{path}.{name}")
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, list):
+        if not isinstance(value, list):
+            return _wrong(path, "a list", value)
+        for i, item in enumerate(value):
+            problem = _check_value(item, expected[0], f"{path}[{i}]")
+            if problem:
+                return problem
+        return None
+    if expected == "BIGINT":
+        fits = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and _WHOLE.fullmatch(value.strip()) is not None)
+        return None if fits else _wrong(path, "a whole number (BIGINT)", value)
+    if expected == "BOOLEAN":
+        return None if isinstance(value, bool) else _wrong(path, "true or false (BOOLEAN)", value)
+    return None
+
+
+def _wrong(path: str, expected: str, value) -> str:
+    shown = json.dumps(value, ensure_ascii=False)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f'field "{path}" does not have the expected type: expected {expected}, found {_kind(value)} {shown}'
+
+
+def _kind(value) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", float: "number",
+            int: "number", type(None): "null"}[type(value)]
+
+
+def _readable(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="backslashreplace").rstrip("\r")
+
+
+def _write_records(con: duckdb.DuckDBPyConnection, spec: SourceTable, good: list[tuple[int, str]],
+                   source_file: str, target: Path, lineage: Lineage) -> int:
+    if not good:
+        return 0
+    schema = json.dumps(schema_of(spec)).replace("'", "''")
+    lines, texts = zip(*good)
+    con.register("checked", pa.table({"line": pa.array(lines, pa.int64()), "text": pa.array(texts, pa.string())}))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"copy (select unnest(json_transform(text, '{schema}')), ?::varchar as _batch_id,"
+        f" ?::varchar as _source_file, line as _source_line, ?::timestamp as _ingested_at"
+        f" from checked order by line) to '{sql_path(target)}' (format parquet, compression zstd)",
+        [lineage.batch_id, source_file, lineage.ingested_at],
+    )
+    return len(good)
