@@ -59,57 +59,79 @@ def check_readable(file: JsonFile) -> None:
 
 
 def fast_path_fits(file: JsonFile) -> bool:
-    return not file.is_array and not file.scan.has_blank_line and not file.scan.bom
+    return not file.is_array
 
 
 # --- fast path --------------------------------------------------------------------------
 
+@dataclass
+class FastResult:
+    records: int                          # non-blank lines
+    landed: int
+    suspects: list[tuple[int, bytes]]     # (line, text) for check_record to decide
+
+
 def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[JsonFile],
-              target: Path, lineage: Lineage) -> dict[str, int]:
-    """Lands the records DuckDB alone can vouch for; returns rows landed per file."""
+              target: Path, lineage: Lineage) -> dict[str, FastResult]:
+    """Lands the records DuckDB alone can vouch for and returns the others as suspects.
+    A file that is not valid UTF-8 as a whole is missing from the result (read slowly)."""
     schema = json.dumps(schema_of(spec)).replace("'", "''")
-    offsets = [sum(f.scan.lines for f in files[:i]) for i in range(len(files))]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # ignore_errors only turns a malformed line into a NULL row in place (nothing is
-    # dropped: the NULL rows are suspects, landed or quarantined by check_record below).
+    con.execute("create or replace temp table split as select filename,"
+                " string_split(try(decode(content)), chr(10)) as texts from read_blob(?)",
+                [[str(f.path) for f in files]])
     con.execute(
-        f"copy (select unnest(record), ?::varchar as _batch_id,"
-        f" (?::varchar[])[file_index::bigint + 1] as _source_file,"
-        f" (rn - (?::bigint[])[file_index::bigint + 1])::bigint as _source_line,"
-        f" ?::timestamp as _ingested_at from ("
-        f"  select file_index, rn, try(json_transform_strict(json, '{schema}')) as record, json"
-        f"  from (select json, file_index, row_number() over () as rn"
-        f"        from read_ndjson_objects(?, ignore_errors = true)))"
-        f" where record is not null and list_has_all(?, json_keys(json))"
-        f" and not regexp_matches(json, '{_FRACTION}'))"
-        f" to '{sql_path(target)}' (format parquet, compression zstd)",
-        [lineage.batch_id, [f.relative for f in files], offsets, lineage.ingested_at,
-         [str(f.path) for f in files], list(spec.columns)],
+        f"create or replace temp table lines as"
+        f" with numbered as (select filename, generate_subscripts(texts, 1) as line, unnest(texts) as text from split),"
+        f" clean as (select filename, line, rtrim(case when line = 1 then ltrim(text, chr(65279)) else text end, chr(13)) as text"
+        f"  from numbered where trim(text, ' \t\r') <> '')"
+        f" select filename, line, text, try(json_transform_strict(text, '{schema}')) as record from clean"
     )
-    return dict(con.execute(
-        f"select _source_file, count(*) from read_parquet('{sql_path(target)}') group by all").fetchall())
-
-
-def landed_lines(con: duckdb.DuckDBPyConnection, target: Path, relative: str) -> set[int]:
-    return {line for (line,) in con.execute(
-        f"select _source_line from read_parquet('{sql_path(target)}') where _source_file = ?",
-        [relative]).fetchall()}
+    con.execute(
+        f"create or replace temp table verdicts as select filename, line, record is not null"
+        f" and list_has_all(?, json_keys(text)) and not regexp_matches(text, '{_FRACTION}') as good from lines",
+        [list(spec.columns)],
+    )
+    relative = {str(f.path): f.relative for f in files}
+    con.register("names", pa.table({"filename": list(relative), "source_file": list(relative.values())}))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"copy (select unnest(l.record), ?::varchar as _batch_id, n.source_file as _source_file,"
+        f" l.line::bigint as _source_line, ?::timestamp as _ingested_at"
+        f" from lines l join verdicts v using (filename, line) join names n using (filename)"
+        f" where v.good order by _source_file, _source_line)"
+        f" to '{sql_path(target)}' (format parquet, compression zstd)",
+        [lineage.batch_id, lineage.ingested_at],
+    )
+    results = {relative[name]: FastResult(int(records), int(good), [])
+               for name, records, good in con.execute(
+                   "select filename, count(*), count(*) filter (where good) from verdicts group by all").fetchall()}
+    for name, line, text in con.execute(
+            "select l.filename, l.line, l.text from lines l join verdicts v using (filename, line)"
+            " where not v.good order by all").fetchall():
+        results[relative[name]].suspects.append((int(line), text.encode("utf-8")))
+    decoded = {name for (name,) in con.execute("select filename from split where texts is not null").fetchall()}
+    for file in files:  # an all-blank but decodable file has no rows, and nothing to land
+        if str(file.path) in decoded:
+            results.setdefault(file.relative, FastResult(0, 0, []))
+        else:
+            results.pop(file.relative, None)
+    return results
 
 
 # --- slow path --------------------------------------------------------------------------
 
 def land_slowly(con: duckdb.DuckDBPyConnection, spec: SourceTable, file: JsonFile, target: Path,
-                lineage: Lineage, dialect: Dialect | None = None, skip_lines: set[int] = frozenset()
-                ) -> FileOutcome:
-    """Decides each record of `file` not in `skip_lines` (already landed by the fast path)."""
-    data = file.path.read_bytes()
-    if file.is_array:
-        candidates = _array_items(data)
-        truncated_at = None
-    else:
-        candidates = [(n, raw) for n, raw in enumerate(data.split(b"\n"), start=1)
-                      if raw.strip() and n not in skip_lines]
-        truncated_at = None if file.scan.ends_with_newline else file.scan.lines
+                lineage: Lineage, dialect: Dialect | None = None,
+                candidates: list[tuple[int, bytes]] | None = None) -> FileOutcome:
+    """Decides each record of `file` one by one, or only `candidates` (the fast path's
+    suspects: (line, text))."""
+    truncated_at = None if file.scan.ends_with_newline or file.is_array else file.scan.lines
+    if candidates is None:
+        data = file.path.read_bytes()
+        if file.is_array:
+            candidates = _array_items(data)
+        else:
+            candidates = [(n, raw) for n, raw in enumerate(data.split(b"\n"), start=1) if raw.strip()]
     schema = schema_of(spec)
     good, rejections, unknown = [], [], set()
     for line, raw in candidates:
@@ -121,9 +143,7 @@ def land_slowly(con: duckdb.DuckDBPyConnection, spec: SourceTable, file: JsonFil
             record, reason = _parse_object(text)
         if reason is None:
             reason = check_record(record, schema)
-        if reason is None and line == truncated_at:
-            reason = TRUNCATED
-        elif reason is not None and line == truncated_at:
+        if reason is not None and line == truncated_at:  # a complete object is a complete record
             reason = f"{TRUNCATED}; {reason}"
         if reason:
             rejections.append(Rejection(line, reason, _readable(raw)))

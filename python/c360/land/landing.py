@@ -14,6 +14,7 @@ import gzip
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
@@ -182,11 +183,13 @@ def _land_delimited(spec: SourceTable, group: list[Delivered], batch: Batch) -> 
             continue
         (fast[header] if delimited.fast_path_fits(file) else slow).append((file, header))
     outcomes: dict[str, FileOutcome] = {}
-    for header, files in fast.items():
-        if files:
-            done, left = _fast_delimited(spec, [f for f, _ in files], header, batch, part=int(header))
-            outcomes |= done
-            slow += [(f, header) for f in left]
+    tasks = [(header, k, group) for header, files in fast.items()
+             for k, group in enumerate(_groups([f for f, _ in files]))]
+    results = _in_parallel([lambda h=h, k=k, g=g: _fast_delimited(spec, g, h, batch, part=k * 2 + int(h))
+                            for h, k, g in tasks])
+    for (header, _, _), (done, left) in zip(tasks, results):
+        outcomes |= done
+        slow += [(f, header) for f in left]
     by_name = {d.relative: d for d in group}
     for file, header in sorted(slow, key=lambda pair: pair[0].relative):
         target = batch.table_folder(spec) / f"{file.path.name}.parquet"
@@ -201,12 +204,12 @@ def _land_delimited(spec: SourceTable, group: list[Delivered], batch: Batch) -> 
 
 
 def _fast_delimited(spec: SourceTable, files: list[DelimitedFile], header: bool, batch: Batch,
-                    part: int) -> tuple[dict[str, FileOutcome], list[DelimitedFile]]:
+                    part: int | str) -> tuple[dict[str, FileOutcome], list[DelimitedFile]]:
     """One pass over `files`; if DuckDB refuses the pass as a whole, each file alone; a
     file DuckDB still refuses goes to the per-record reader."""
     target = batch.table_folder(spec) / f"part-{part}.parquet"
     try:
-        with duckdb.connect() as con:
+        with _connection() as con:
             outcomes, slow = delimited.land_fast(con, spec, files, header, target, batch.lineage)
     except duckdb.Error:
         target.unlink(missing_ok=True)
@@ -214,7 +217,7 @@ def _fast_delimited(spec: SourceTable, files: list[DelimitedFile], header: bool,
             return {}, files
         outcomes, slow = {}, []
         for i, file in enumerate(files):
-            done, left = _fast_delimited(spec, [file], header, batch, part=part * 100_000 + i + 2)
+            done, left = _fast_delimited(spec, [file], header, batch, part=f"{part}-{i}")
             outcomes |= done
             slow += left
         return outcomes, slow
@@ -231,7 +234,7 @@ def _fast_delimited(spec: SourceTable, files: list[DelimitedFile], header: bool,
 
 def _land_json(spec: SourceTable, group: list[Delivered], batch: Batch, dialect: Dialect | None
                ) -> list[FileReport]:
-    reports, fast, slow = [], [], []
+    reports, fast, slow, parts_of = [], [], [], {}
     for delivered in group:
         file = JsonFile(delivered.path, delivered.relative, delivered.scan)
         try:
@@ -241,19 +244,24 @@ def _land_json(spec: SourceTable, group: list[Delivered], batch: Batch, dialect:
             continue
         (fast if dialect is None and json_records.fast_path_fits(file) else slow).append(file)
     outcomes: dict[str, FileOutcome] = {}
-    skip_lines: dict[str, set[int]] = {}
-    landed, parts = _fast_json(spec, fast, batch) if fast else ({}, {})
-    for file in fast:
-        count = landed.get(file.relative)
-        if count is None:
-            slow.append(file)
-        elif count == file.scan.lines and file.scan.unchanged(file.path):
-            outcomes[file.relative] = FileOutcome(count, count)
-        else:  # some records are suspects: they are decided one by one
-            with duckdb.connect() as con:
-                skip_lines[file.relative] = json_records.landed_lines(con, parts[file.relative], file.relative)
-            outcomes[file.relative] = FileOutcome(len(skip_lines[file.relative]), len(skip_lines[file.relative]))
-            slow.append(file)
+    suspects: dict[str, list[tuple[int, bytes]]] = {}
+    groups = _groups(fast)
+    fast_results = _in_parallel([lambda k=k, g=g: _fast_json(spec, g, batch, k) for k, g in enumerate(groups)])
+    for (results, part), group_files in zip(fast_results, groups):
+        for file in group_files:
+            result = results.get(file.relative)
+            if result is None:
+                slow.append(file)
+            elif not file.scan.unchanged(file.path):
+                with duckdb.connect() as con:
+                    delimited.drop_files(con, part, [file.relative])
+                slow.append(file)  # the per-record reader sees the change and quarantines it
+            else:
+                outcomes[file.relative] = FileOutcome(result.landed, result.landed)
+                if result.suspects:
+                    suspects[file.relative] = result.suspects
+                    slow.append(file)
+                parts_of[file.relative] = part
     by_name = {d.relative: d for d in group}
     for file in sorted(slow, key=lambda f: f.relative):
         target = batch.table_folder(spec) / f"{file.path.name}.parquet"
@@ -261,45 +269,87 @@ def _land_json(spec: SourceTable, group: list[Delivered], batch: Batch, dialect:
         def read_slowly(file=file, target=target):
             with duckdb.connect() as con:
                 return json_records.land_slowly(con, spec, file, target, batch.lineage, dialect,
-                                                skip_lines.get(file.relative, set()))
+                                                suspects.get(file.relative))
         outcome = _isolated(read_slowly, by_name[file.relative], target)
         if isinstance(outcome, FileRejected):
-            if file.relative in skip_lines:  # its fast rows must not land without the rest
+            if file.relative in outcomes:  # its fast rows must not land without the rest
                 with duckdb.connect() as con:
-                    delimited.drop_files(con, parts[file.relative], [file.relative])
-                outcomes.pop(file.relative, None)
+                    delimited.drop_files(con, parts_of[file.relative], [file.relative])
+                outcomes.pop(file.relative)
             reports.append(_quarantine_file(by_name[file.relative], batch, outcome))
         elif file.relative in outcomes:
             outcomes[file.relative].add(outcome)
-            outcomes[file.relative].dialect = outcome.dialect
         else:
             outcomes[file.relative] = outcome
     reports += [_file_report(by_name[name], batch, outcome) for name, outcome in outcomes.items()]
     return reports
 
 
-def _fast_json(spec: SourceTable, files: list[JsonFile], batch: Batch
-               ) -> tuple[dict[str, int], dict[str, Path]]:
-    """Rows landed per file by the one-pass reader, and the Parquet part holding them; a
-    file missing from the result is left to the per-record reader (DuckDB refused the pass
-    as a whole, and that file even alone)."""
-    target = batch.table_folder(spec) / "part-0.parquet"
+def _fast_json(spec: SourceTable, files: list[JsonFile], batch: Batch, k: int | str
+               ) -> tuple[dict[str, json_records.FastResult], Path]:
+    """The one-pass reader over a group of files; if DuckDB refuses the pass as a whole,
+    each file alone, so one unreadable file costs only itself (it is read slowly)."""
+    target = batch.table_folder(spec) / f"part-{k}.parquet"
     try:
-        with duckdb.connect() as con:
-            landed = json_records.land_fast(con, spec, files, target, batch.lineage)
-        return landed, {f.relative: target for f in files}
+        with _connection() as con:
+            return json_records.land_fast(con, spec, files, target, batch.lineage), target
     except duckdb.Error:
         target.unlink(missing_ok=True)
-    landed, parts = {}, {}  # each file alone, so one unreadable file costs only itself
-    for i, file in enumerate(files):
-        part = batch.table_folder(spec) / f"part-0-{i}.parquet"
-        try:
-            with duckdb.connect() as con:
-                landed[file.relative] = json_records.land_fast(con, spec, [file], part, batch.lineage).get(file.relative, 0)
-            parts[file.relative] = part
-        except duckdb.Error:
-            part.unlink(missing_ok=True)
-    return landed, parts
+    if len(files) == 1:
+        return {}, target
+    results = {}
+    for i, file in enumerate(files):  # parts of their own: a later drop touches one file only
+        one, part = _fast_json(spec, [file], batch, f"{k}-{i}")
+        if one:
+            results |= one
+            _merge_part(part, target)
+    return results, target
+
+
+def _merge_part(part: Path, target: Path) -> None:
+    """Appends `part` to `target` (a per-file retry collected back into the group's part)."""
+    if not part.exists():
+        return
+    if not target.exists():
+        part.replace(target)
+        return
+    merged = target.with_name(target.name + ".merged")
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from read_parquet(['{delimited.sql_path(target)}', '{delimited.sql_path(part)}']))"
+                    f" to '{delimited.sql_path(merged)}' (format parquet, compression zstd)")
+    merged.replace(target)
+    part.unlink()
+
+
+GROUP_BYTES = 32 << 20      # files read in one DuckDB pass: about this many bytes
+WORKERS = os.cpu_count() or 2
+
+
+def _groups(files: list) -> list[list]:
+    """Files of one table in groups of about GROUP_BYTES: the groups are read side by side,
+    one DuckDB thread each (numbering rows keeps one pass on one thread), and the memory of
+    a pass stays bounded by its group."""
+    groups, group, size = [], [], 0
+    for file in files:
+        if group and size + file.scan.size > GROUP_BYTES:
+            groups.append(group)
+            group, size = [], 0
+        group.append(file)
+        size += file.scan.size
+    return groups + ([group] if group else [])
+
+
+def _in_parallel(tasks: list) -> list:
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(lambda task: task(), tasks))
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set threads = 1")  # the passes themselves run side by side
+    return con
 
 
 # --- shared ---------------------------------------------------------------------------------
