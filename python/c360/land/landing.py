@@ -132,7 +132,7 @@ def land_directory(landing: Path, home: Path) -> LandingReport:
         relative = path.relative_to(landing).as_posix()
         spec = match_source_table(relative)
         try:
-            scan = scan_file(path, json_lines=spec is not None and not spec.delimited)
+            scan = scan_file(path)
         except (FileChanged, OSError) as error:
             unusable.append(_unreadable(path, relative, spec, batch, error))
             continue

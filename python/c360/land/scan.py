@@ -7,7 +7,6 @@ DuckDB parsed plus the rows it rejected are exactly the file's lines.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +38,6 @@ class FileScan:
         return self.head.startswith(GZIP_MAGIC)
 
     @property
-    def bom(self) -> bool:
-        return self.head.startswith(BOM)
-
-    @property
     def uniform_line_endings(self) -> bool:
         """All LF, or all CRLF (no lone CR, no LF without its CR)."""
         return self.cr == 0 or (self.cr == self.crlf == self.lf)
@@ -56,12 +51,7 @@ class FileScan:
         return now.st_size == self.size and now.st_mtime_ns == self.mtime_ns
 
 
-_WHITESPACE_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
-
-
-def scan_file(path: Path, *, json_lines: bool = False) -> FileScan:
-    """`json_lines`: a line holding only spaces counts as blank too (DuckDB's JSON reader
-    skips it, which would shift the line numbers of the rows after it)."""
+def scan_file(path: Path) -> FileScan:
     before = path.stat()
     digest = hashlib.sha256()
     lf = crlf = cr = size = 0
@@ -78,9 +68,6 @@ def scan_file(path: Path, *, json_lines: bool = False) -> FileScan:
             if not blank:
                 joined = previous[-2:] + block[:2]  # a blank line across the block boundary
                 blank = any(pattern in text for pattern in (b"\n\n", b"\n\r\n") for text in (block, joined))
-                if json_lines and not blank:  # a whitespace line may span blocks: search a seam too
-                    seam = previous[-4096:] + block
-                    blank = _WHITESPACE_LINE.search(seam) is not None
             if not head_done:
                 end = block.find(b"\n")
                 head += block if end < 0 else block[:end]
