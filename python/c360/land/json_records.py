@@ -87,8 +87,9 @@ def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[Jso
         f" select filename, line, text, try(json_transform_strict(text, '{schema}')) as record from clean"
     )
     con.execute(
-        f"create or replace temp table verdicts as select filename, line, record is not null"
-        f" and list_has_all(?, json_keys(text)) and not regexp_matches(text, '{_FRACTION}') as good from lines",
+        # CASE, not AND: json_keys must not see a line that is not JSON (it would raise).
+        f"create or replace temp table verdicts as select filename, line, case when record is null then false"
+        f" else list_has_all(?, json_keys(text)) and not regexp_matches(text, '{_FRACTION}') end as good from lines",
         [list(spec.columns)],
     )
     relative = {str(f.path): f.relative for f in files}
