@@ -305,3 +305,10 @@ def test_an_unknown_dialect_is_refused_before_anything_lands(landing, tmp_path):
     with pytest.raises(DialectDeclarationError, match="dialect 'yaml' is not one of python_dict_literals"):
         land_directory(landing, tmp_path / "home")
     assert not (tmp_path / "home" / "raw").exists()
+
+
+def test_a_header_without_records_or_line_ending_is_an_empty_table(landing, tmp_path):
+    write(landing, "mainframe/client.asc", CLIENT_HEADER.rstrip(b"\r\n"))
+    report = land_directory(landing, tmp_path / "home")
+    file = report_for(report, "mainframe/client.asc")
+    assert (file.status, file.rows_read, file.rows_landed, file.rows_quarantined) == ("landed", 0, 0, 0)

@@ -158,8 +158,8 @@ def _fix_lines(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[De
     # Rejected line r_j (j-th in its file) follows the good row at position r_j - skip - j.
     shifts = [(name, r.line - skip - j) for name, rs in rejected.items() if name in outcomes
               for j, r in enumerate(sorted(rs, key=lambda r: r.line), start=1)]
-    tails = [(f.relative, f.scan.lines) for f in files
-             if f.relative in outcomes and not f.scan.ends_with_newline]
+    tails = [(f.relative, f.scan.lines) for f in files  # a header alone is not a record
+             if f.relative in outcomes and not f.scan.ends_with_newline and f.scan.lines > skip]
     con.execute("create or replace temp table shifts (f varchar, after_position bigint)")
     if shifts:
         con.executemany("insert into shifts values (?, ?)", shifts)
