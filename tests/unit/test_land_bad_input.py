@@ -312,3 +312,11 @@ def test_a_header_without_records_or_line_ending_is_an_empty_table(landing, tmp_
     report = land_directory(landing, tmp_path / "home")
     file = report_for(report, "mainframe/client.asc")
     assert (file.status, file.rows_read, file.rows_landed, file.rows_quarantined) == ("landed", 0, 0, 0)
+
+
+def test_c360_land_explains_a_bad_declaration_with_exit_code_2(landing, tmp_path, capsys):
+    from c360.cli import main
+
+    declare(tmp_path / "home", "[crm.client\n")
+    assert main(["land", "--landing", str(landing), "--home", str(tmp_path / "home")]) == 2
+    assert "sources.toml: not valid TOML" in capsys.readouterr().err
