@@ -90,3 +90,10 @@ def test_with_the_dialect_declared_the_real_crm_export_lands_every_record(shared
         f" read_parquet('{home}/raw/mainframe/client/*/*.parquet'))), list(distinct updated_at)"
         f" from read_parquet('{home}/raw/crm/client/*/*.parquet')").fetchall()
     assert (records, with_client, stamps) == (500, 126, ["2024-05-23T06:40:13"])
+
+
+def test_real_ga_sessions_land_in_the_one_pass_reader(landed):
+    """Every real session is vouched for by DuckDB's strict pass: none needs a second look."""
+    _, home, _ = landed
+    parts = sorted(p.name for p in home.glob("raw/ga/session/batch=*/*.parquet"))
+    assert parts and all(name.startswith("part-") for name in parts)

@@ -320,3 +320,26 @@ def test_c360_land_explains_a_bad_declaration_with_exit_code_2(landing, tmp_path
     declare(tmp_path / "home", "[crm.client\n")
     assert main(["land", "--landing", str(landing), "--home", str(tmp_path / "home")]) == 2
     assert "sources.toml: not valid TOML" in capsys.readouterr().err
+
+
+def test_well_formed_records_need_no_second_look(landing, tmp_path):
+    """The one-pass reader vouches for ordinary records itself (timestamps with fractions
+    of a second in text), so only odd records cost a per-record check (real GA: see
+    tests/integration/test_land_real_data.py)."""
+    from datetime import datetime
+
+    from c360.land import json_records
+    from c360.land.delimited import Lineage
+    from c360.land.scan import scan_file
+    from c360.land.sources import match_source_table
+
+    crm = write(landing, "crm/crm_20240604.json",
+                b'{"client_id":1,"birth_date":"1966-12-20","age":31,"home_ownership":"U","occupation":"x",'
+                b'"marital_status":"M","head_of_household_flag":"Y","client_created_date":"1997-07-07T13:26:45.2",'
+                b'"updated_at":"1998-04-15T22:42:45.582599"}\n')
+    for path, relative in ((crm, "crm/crm_20240604.json"),):
+        file = json_records.JsonFile(path, relative, scan_file(path))
+        with duckdb.connect() as con:
+            [result] = json_records.land_fast(con, match_source_table(relative), [file], tmp_path / "x.parquet",
+                                              Lineage("b", datetime(2024, 1, 1))).values()
+        assert result.suspects == [] and result.landed == result.records > 0
