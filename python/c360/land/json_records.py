@@ -82,36 +82,32 @@ def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[Jso
     con.execute("create or replace temp table split as select filename,"
                 " string_split(try(decode(content)), chr(10)) as texts from read_blob(?)",
                 [[str(f.path) for f in files]])
+    relative = {str(f.path): f.relative for f in files}
     con.execute(
         f"create or replace temp table lines as"
         f" with numbered as (select filename, generate_subscripts(texts, 1) as line, unnest(texts) as text from split),"
         f" clean as (select filename, line, rtrim(case when line = 1 then ltrim(text, chr(65279)) else text end, chr(13)) as text"
-        f"  from numbered where trim(text, ' \t\r') <> '')"
-        f" select filename, line, text, try(json_transform_strict(text, '{schema}')) as record from clean"
-    )
-    con.execute(
+        f"  from numbered where trim(text, ' \t\r') <> ''),"
+        f" typed as (select *, try(json_transform_strict(text, '{schema}')) as record from clean)"
         # CASE, not AND: json_keys must not see a line that is not JSON (it would raise).
-        f"create or replace temp table verdicts as select filename, line, case when record is null then false"
-        f" else list_has_all(?, json_keys(text)){fraction_check} end as good from lines",
+        f" select *, case when record is null then false"
+        f" else list_has_all(?, json_keys(text)){fraction_check} end as good from typed",
         [list(spec.columns)],
     )
-    relative = {str(f.path): f.relative for f in files}
-    con.register("names", pa.table({"filename": list(relative), "source_file": list(relative.values())}))
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One thread per connection: the table keeps the files' order, so no sort is needed.
     con.execute(
-        f"copy (select unnest(l.record), ?::varchar as _batch_id, n.source_file as _source_file,"
-        f" l.line::bigint as _source_line, ?::timestamp as _ingested_at"
-        f" from lines l join verdicts v using (filename, line) join names n using (filename)"
-        f" where v.good order by _source_file, _source_line)"
+        f"copy (select unnest(record), ?::varchar as _batch_id,"
+        f" (?::varchar[])[list_position(?::varchar[], filename)] as _source_file,"
+        f" line::bigint as _source_line, ?::timestamp as _ingested_at from lines where good)"
         f" to '{sql_path(target)}' (format parquet, compression zstd)",
-        [lineage.batch_id, lineage.ingested_at],
+        [lineage.batch_id, list(relative.values()), list(relative), lineage.ingested_at],
     )
     results = {relative[name]: FastResult(int(records), int(good), [])
                for name, records, good in con.execute(
-                   "select filename, count(*), count(*) filter (where good) from verdicts group by all").fetchall()}
+                   "select filename, count(*), count(*) filter (where good) from lines group by all").fetchall()}
     for name, line, text in con.execute(
-            "select l.filename, l.line, l.text from lines l join verdicts v using (filename, line)"
-            " where not v.good order by all").fetchall():
+            "select filename, line, text from lines where not good order by all").fetchall():
         results[relative[name]].suspects.append((int(line), text.encode("utf-8")))
     decoded = {name for (name,) in con.execute("select filename from split where texts is not null").fetchall()}
     for file in files:  # an all-blank but decodable file has no rows, and nothing to land
