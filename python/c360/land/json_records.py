@@ -1,15 +1,14 @@
 """JSON records (GA sessions, CRM exports) into the raw zone.
 
-Fast path: every newline-delimited file of one table in ONE DuckDB pass
-(`read_ndjson_objects` -> `json_transform_strict` with the explicit schema of
-`ga_schema.py`), written straight to zstd Parquet. A record lands on this path only if
-DuckDB's strict transform takes it, it names no field outside the contract and it holds no
-fractional number (DuckDB would round 1.5 into an integer field); every other record is a
-suspect, left out of the Parquet and decided by `check_record`, which knows the whole
-contract, nested fields included. Line numbers are exact: the reader returns one row per
-non-blank line (a line that does not parse comes back as NULL, kept in place so that every
-row after it keeps its line), and files with a blank or whitespace-only line - which the
-reader skips - never take the fast path.
+Fast path: the newline-delimited files of one table, in groups read side by side, each
+group in ONE DuckDB pass: `read_blob` split into lines (so every line keeps its number,
+blank lines included), each line cast to the explicit record type of `ga_schema.py`, the
+good records written straight to zstd Parquet. A record lands on this path only if the
+cast takes it (the cast fails on a field outside the contract, at any level, and on a value
+that does not convert, like "many" for a number) and it holds no fractional number where a
+field's value goes (DuckDB would round 1.5 into a whole-number field). Every other record
+is a suspect, decided by `check_record`, which knows the whole contract: it lands, or is
+quarantined naming the field path.
 
 Slow path: a JSON array file, a declared dialect (`dialects.py`) or the suspects of a fast
 file: records are decided in Python one by one, and DuckDB types the good ones.
@@ -52,6 +51,15 @@ def schema_of(spec: SourceTable) -> dict:
     return GA_SESSION if spec.format == "ga_sessions" else {c: "VARCHAR" for c in spec.columns}
 
 
+def duckdb_type(schema) -> str:
+    """The DuckDB type of a schema written as json_transform structure (dicts, lists)."""
+    if isinstance(schema, str):
+        return schema
+    if isinstance(schema, list):
+        return duckdb_type(schema[0]) + "[]"
+    return "STRUCT(" + ", ".join(f'"{name}" {duckdb_type(sub)}' for name, sub in schema.items()) + ")"
+
+
 def check_readable(file: JsonFile) -> None:
     if file.scan.size == 0 or not file.scan.head.strip() and file.scan.lines <= 1:
         raise FileRejected("the file is empty: no records", 0)
@@ -77,8 +85,10 @@ def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[Jso
               target: Path, lineage: Lineage) -> dict[str, FastResult]:
     """Lands the records DuckDB alone can vouch for and returns the others as suspects.
     A file that is not valid UTF-8 as a whole is missing from the result (read slowly)."""
-    schema = json.dumps(schema_of(spec)).replace("'", "''")
-    fraction_check = f" and not regexp_matches(text, '{_FRACTION}')" if "BIGINT" in schema else ""
+    record_type = duckdb_type(schema_of(spec))
+    # CASE, not AND: the check runs only where the cast succeeded.
+    fraction_check = (f" and case when record is null then false else not regexp_matches(text, '{_FRACTION}') end"
+                      if "BIGINT" in record_type else "")
     con.execute("create or replace temp table split as select filename,"
                 " string_split(try(decode(content)), chr(10)) as texts from read_blob(?)",
                 [[str(f.path) for f in files]])
@@ -88,11 +98,10 @@ def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[Jso
         f" with numbered as (select filename, generate_subscripts(texts, 1) as line, unnest(texts) as text from split),"
         f" clean as (select filename, line, rtrim(case when line = 1 then ltrim(text, chr(65279)) else text end, chr(13)) as text"
         f"  from numbered where trim(text, ' \t\r') <> ''),"
-        f" typed as (select *, try(json_transform_strict(text, '{schema}')) as record from clean)"
-        # CASE, not AND: json_keys must not see a line that is not JSON (it would raise).
-        f" select *, case when record is null then false"
-        f" else list_has_all(?, json_keys(text)){fraction_check} end as good from typed",
-        [list(spec.columns)],
+        # A cast from JSON is strict about keys at every level (a field the contract lacks
+        # fails it) and about values that do not convert ("many"): try() makes those null.
+        f" typed as (select *, try(text::json::{record_type}) as record from clean)"
+        f" select *, record is not null{fraction_check} as good from typed"
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     # One thread per connection: the table keeps the files' order, so no sort is needed.
