@@ -86,38 +86,46 @@ def land_fast(con: duckdb.DuckDBPyConnection, spec: SourceTable, files: list[Jso
     """Lands the records DuckDB alone can vouch for and returns the others as suspects.
     A file that is not valid UTF-8 as a whole is missing from the result (read slowly)."""
     record_type = duckdb_type(schema_of(spec))
-    # CASE, not AND: the check runs only where the cast succeeded.
-    fraction_check = (f" and case when record is null then false else not regexp_matches(text, '{_FRACTION}') end"
-                      if "BIGINT" in record_type else "")
+    fraction_check = f" and not regexp_matches(text, '{_FRACTION}')" if "BIGINT" in record_type else ""
     con.execute("create or replace temp table split as select filename,"
                 " string_split(try(decode(content)), chr(10)) as texts from read_blob(?)",
                 [[str(f.path) for f in files]])
     relative = {str(f.path): f.relative for f in files}
     con.execute(
-        f"create or replace temp table lines as"
-        f" with numbered as (select filename, generate_subscripts(texts, 1) as line, unnest(texts) as text from split),"
-        f" clean as (select filename, line, rtrim(case when line = 1 then ltrim(text, chr(65279)) else text end, chr(13)) as text"
-        f"  from numbered where trim(text, ' \t\r') <> ''),"
-        # A cast from JSON is strict about keys at every level (a field the contract lacks
-        # fails it) and about values that do not convert ("many"): try() makes those null.
-        f" typed as (select *, try(text::json::{record_type}) as record from clean)"
-        f" select *, record is not null{fraction_check} as good from typed"
+        "create or replace temp view lines as"
+        " with numbered as (select filename, generate_subscripts(texts, 1) as line, unnest(texts) as text from split)"
+        " select filename, line, rtrim(case when line = 1 then ltrim(text, chr(65279)) else text end, chr(13)) as text"
+        " from numbered where trim(text, ' \t\r') <> ''"
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    # One thread per connection: the table keeps the files' order, so no sort is needed.
+    # A cast from JSON is strict about keys at every level (a field the contract lacks
+    # fails it) and about values that do not convert ("many"): try() makes those null.
+    # One thread per connection keeps the files' order: no sort is needed.
     con.execute(
         f"copy (select unnest(record), ?::varchar as _batch_id,"
         f" (?::varchar[])[list_position(?::varchar[], filename)] as _source_file,"
-        f" line::bigint as _source_line, ?::timestamp as _ingested_at from lines where good)"
+        f" line::bigint as _source_line, ?::timestamp as _ingested_at"
+        f" from (select filename, line, text, try(text::json::{record_type}) as record from lines)"
+        f" where record is not null{fraction_check})"
         f" to '{sql_path(target)}' (format parquet, compression zstd)",
         [lineage.batch_id, list(relative.values()), list(relative), lineage.ingested_at],
     )
-    results = {relative[name]: FastResult(int(records), int(good), [])
-               for name, records, good in con.execute(
-                   "select filename, count(*), count(*) filter (where good) from lines group by all").fetchall()}
-    for name, line, text in con.execute(
-            "select filename, line, text from lines where not good order by all").fetchall():
-        results[relative[name]].suspects.append((int(line), text.encode("utf-8")))
+    landed = dict(con.execute(f"select _source_file, count(*) from read_parquet('{sql_path(target)}')"
+                              " group by all").fetchall())
+    results = {relative[name]: FastResult(int(records), landed.get(relative[name], 0), [])
+               for name, records in con.execute("select filename, count(*) from lines group by all").fetchall()}
+    short = [name for name in relative if relative[name] in results
+             and results[relative[name]].landed < results[relative[name]].records]
+    if short:  # the suspects: lines of those files that did not land
+        con.execute(f"create or replace temp table landed_lines as select _source_file, _source_line"
+                    f" from read_parquet('{sql_path(target)}') where list_contains(?, _source_file)",
+                    [[relative[name] for name in short]])
+        for name, line, text in con.execute(
+                "select l.filename, l.line, l.text from lines l where list_contains(?, l.filename)"
+                " and not exists (select 1 from landed_lines d where d._source_line = l.line"
+                " and d._source_file = (?::varchar[])[list_position(?::varchar[], l.filename)])"
+                " order by all", [short, list(relative.values()), list(relative)]).fetchall():
+            results[relative[name]].suspects.append((int(line), text.encode("utf-8")))
     decoded = {name for (name,) in con.execute("select filename from split where texts is not null").fetchall()}
     for file in files:  # an all-blank but decodable file has no rows, and nothing to land
         if str(file.path) in decoded:
