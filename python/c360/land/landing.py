@@ -128,13 +128,10 @@ def land_directory(landing: Path, home: Path) -> LandingReport:
                                       note=f"refused already ({already[entry.fingerprint]})"))
         else:
             unusable.append(_refused(entry, batch))
-    for path in files:
+    for path, scan in zip(files, _in_parallel([lambda p=p: _scan_or_error(p) for p in files])):
         relative = path.relative_to(landing).as_posix()
-        spec = match_source_table(relative)
-        try:
-            scan = scan_file(path)
-        except (FileChanged, OSError) as error:
-            unusable.append(_unreadable(path, relative, spec, batch, error))
+        if isinstance(scan, Exception):
+            unusable.append(_unreadable(path, relative, match_source_table(relative), batch, scan))
             continue
         delivered = Delivered(path, relative, scan)
         earlier = already.get(scan.sha256) or seen_now.get(scan.sha256)
@@ -152,6 +149,14 @@ def land_directory(landing: Path, home: Path) -> LandingReport:
     landed_at = batch.ingested_at.isoformat() + "Z"
     write_manifest(raw_root, batch.batch_id, landed_at, [r for r in reports if r.status != "skipped"])
     return LandingReport(landing, home, batch.batch_id, reports, time.perf_counter() - started)
+
+
+def _scan_or_error(path: Path) -> FileScan | Exception:
+    """Checksums are read on both cores (hashlib releases the GIL on large blocks)."""
+    try:
+        return scan_file(path)
+    except (FileChanged, OSError) as error:
+        return error
 
 
 def _land_all(new: list[Delivered], batch: Batch, dialects: dict[tuple[str, str], Dialect]
