@@ -2,6 +2,7 @@
 tests that need it skip with a reason where it is absent (CI has it)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ def shared_data() -> Path:
 
 
 def link_real_landing(shared: Path, landing: Path, *, with_crm: bool = True) -> Path:
-    """Place the real files in the landing layout (symlinks: nothing is copied)."""
+    """Place the real files in the landing layout (copies, ~5 MB: landing refuses symlinks)."""
     berka = shared / "berka"
     workshop = shared / "c360-workshop"
     links = {f"mainframe/{t}.asc": berka / f"{t}.asc"
@@ -30,7 +31,7 @@ def link_real_landing(shared: Path, landing: Path, *, with_crm: bool = True) -> 
         links |= {f"crm/{p.name}": p for p in (workshop / "crm").glob("*.json")}
     for relative, target in links.items():
         (landing / relative).parent.mkdir(parents=True, exist_ok=True)
-        (landing / relative).symlink_to(target)
+        shutil.copyfile(target, landing / relative)
     return landing
 
 

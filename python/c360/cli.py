@@ -21,8 +21,13 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _land(args: argparse.Namespace) -> int:
     from c360.land import land_directory
+    from c360.land.dialects import DialectDeclarationError
 
-    report = land_directory(landing=args.landing, home=args.home)
+    try:
+        report = land_directory(landing=args.landing, home=args.home)
+    except DialectDeclarationError as error:  # a bad <home>/sources.toml: nothing was written
+        print(f"c360 land: {error}", file=sys.stderr)
+        return 2
     print(report.describe())
     return report.exit_code(accept_quarantine=args.accept_quarantine)
 

@@ -71,3 +71,29 @@ def test_relanding_the_real_data_changes_nothing(landed):
     again = land_directory(landing, home)
     assert again.batch_id is None and all(f.status == "skipped" for f in again.files)
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
+
+
+def test_with_the_dialect_declared_the_real_crm_export_lands_every_record(shared_data, tmp_path):
+    from tests.conftest import link_real_landing
+
+    landing = link_real_landing(shared_data, tmp_path / "landing")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "sources.toml").write_text(
+        '[crm.client]\ndialect = "python_dict_literals"\nupdated_at = "export_time_in_file_name"\n')
+    report = land_directory(landing, home)
+    crm = next(f for f in report.files if f.source_file.startswith("crm/"))
+    assert (crm.rows_read, crm.rows_landed, crm.rows_quarantined) == (500, 500, 0)
+    assert crm.dialect == "python_dict_literals"
+    [(records, with_client, stamps)] = duckdb.sql(
+        f"select count(*), count(*) filter (where client_id in (select client_id from"
+        f" read_parquet('{home}/raw/mainframe/client/*/*.parquet'))), list(distinct updated_at)"
+        f" from read_parquet('{home}/raw/crm/client/*/*.parquet')").fetchall()
+    assert (records, with_client, stamps) == (500, 126, ["2024-05-23T06:40:13"])
+
+
+def test_real_ga_sessions_land_in_the_one_pass_reader(landed):
+    """Every real session is vouched for by DuckDB's strict pass: none needs a second look."""
+    _, home, _ = landed
+    parts = sorted(p.name for p in home.glob("raw/ga/session/batch=*/*.parquet"))
+    assert parts and all(name.startswith("part-") for name in parts)

@@ -1,14 +1,20 @@
 """`c360 land`: every new file in the landing folder becomes Parquet in the raw zone.
 
+All new files of one table are read in one DuckDB pass (`delimited.py`, `json_records.py`);
+only a file that pass cannot vouch for is read record by record. A file that cannot be
+landed at all is quarantined whole with its reason, and the other files still land.
+
 A batch is written under `<home>/raw/_incoming/batch=<id>/`, moved into place table by
 table, and committed by writing its manifest last. Whatever a crash leaves behind without
 a manifest is removed at the start of the next landing.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
@@ -16,18 +22,20 @@ from pathlib import Path
 
 import duckdb
 
-from c360.land.lines import LineIndex, index_lines
+from c360.land import delimited, json_records
+from c360.land.delimited import DelimitedFile, Lineage
+from c360.land.dialects import Dialect, declared_dialects
+from c360.land.files import Refused, delivered_files
+from c360.land.json_records import JsonFile
 from c360.land.manifest import (
-    FileReport, committed_batches, landed_checksums, sha256_of, write_manifest,
+    FileReport, committed_batches, landed_checksums, write_manifest,
 )
-from c360.land.quarantine import keep_whole_file, write_rejections
-from c360.land.readers import (
-    FileRejected, JsonFile, LandingInvariantError, ReadResult, read_delimited, read_json_files,
-)
+from c360.land.quarantine import keep_whole_file, note_refused, write_rejections
+from c360.land.records import FileOutcome, FileRejected
+from c360.land.scan import FileChanged, FileScan, scan_file
 from c360.land.sources import SourceTable, match_source_table
 
 INCOMING = "_incoming"
-JSON_GROUP_BYTES = 64 << 20  # JSON files read in one DuckDB pass, at most this many bytes
 
 
 @dataclass
@@ -65,40 +73,15 @@ class LandingReport:
         return "\n".join(lines)
 
 
-def land_directory(landing: Path, home: Path) -> LandingReport:
-    started = time.perf_counter()
-    landing, home = Path(landing), Path(home)
-    raw_root = home / "raw"
-    _remove_uncommitted(home)
-    already = landed_checksums(raw_root)
-    batch = Batch(_new_batch_id(committed_batches(raw_root)), home,
-                  datetime.now(timezone.utc).replace(tzinfo=None))
-
-    skipped, new, seen_now = [], [], {}
-    for path in _delivered_files(landing):
-        delivered = Delivered(path, path.relative_to(landing).as_posix(), sha256_of(path))
-        earlier = already.get(delivered.sha256) or seen_now.get(delivered.sha256)
-        if earlier:
-            skipped.append(_skipped(delivered, earlier))
-        else:
-            seen_now[delivered.sha256] = delivered.relative
-            new.append(delivered)
-    reports = skipped + _land_all(new, batch)
-
-    if not new:
-        shutil.rmtree(raw_root / INCOMING, ignore_errors=True)
-        return LandingReport(landing, home, None, reports, time.perf_counter() - started)
-    _move_into_place(batch.incoming, raw_root, batch.batch_id)
-    landed_at = batch.ingested_at.isoformat() + "Z"
-    write_manifest(raw_root, batch.batch_id, landed_at, [r for r in reports if r.status != "skipped"])
-    return LandingReport(landing, home, batch.batch_id, reports, time.perf_counter() - started)
-
-
 @dataclass(frozen=True)
 class Delivered:
     path: Path
     relative: str   # path inside the landing folder
-    sha256: str
+    scan: FileScan
+
+    @property
+    def sha256(self) -> str:
+        return self.scan.sha256
 
     @property
     def spec(self) -> SourceTable | None:
@@ -119,25 +102,344 @@ class Batch:
     def quarantine(self) -> Path:
         return self.home / "quarantine" / f"batch={self.batch_id}"
 
+    @property
+    def lineage(self) -> Lineage:
+        return Lineage(self.batch_id, self.ingested_at)
 
-def _land_all(new: list[Delivered], batch: Batch) -> list[FileReport]:
-    reports = []
-    for delivered in new:
-        if delivered.spec is None:
-            reports.append(_quarantine_file(delivered, batch, "file name not recognised:"
-                                            " see the landing layout in README.md"))
-        elif delivered.spec.delimited:
-            reports.append(_land_delimited(delivered, batch))
-    json_files = [d for d in new if d.spec is not None and not d.spec.delimited]
-    for group in _json_groups(json_files):
-        reports.extend(_land_json_group(group, batch))
-    return sorted(reports, key=lambda r: r.source_file)
+    def table_folder(self, spec: SourceTable) -> Path:
+        return self.incoming / spec.source / spec.table
 
 
-def _delivered_files(landing: Path) -> list[Path]:
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing folder {landing} does not exist")
-    return sorted(p for p in landing.rglob("*") if p.is_file() and not p.name.startswith("."))
+def land_directory(landing: Path, home: Path) -> LandingReport:
+    started = time.perf_counter()
+    landing, home = Path(landing), Path(home)
+    raw_root = home / "raw"
+    dialects = declared_dialects(home)  # a bad declaration stops before anything is written
+    _remove_uncommitted(home)
+    already = landed_checksums(raw_root)
+    batch = Batch(_new_batch_id(committed_batches(raw_root)), home,
+                  datetime.now(timezone.utc).replace(tzinfo=None))
+
+    files, refused = delivered_files(landing)
+    skipped, new, unusable, seen_now = [], [], [], {}
+    for entry in refused:
+        if entry.fingerprint in already:
+            skipped.append(FileReport(entry.relative, entry.fingerprint, None, None, "skipped",
+                                      note=f"refused already ({already[entry.fingerprint]})"))
+        else:
+            unusable.append(_refused(entry, batch))
+    for path, scan in zip(files, _in_parallel([lambda p=p: _scan_or_error(p) for p in files])):
+        relative = path.relative_to(landing).as_posix()
+        if isinstance(scan, Exception):
+            unusable.append(_unreadable(path, relative, match_source_table(relative), batch, scan))
+            continue
+        delivered = Delivered(path, relative, scan)
+        earlier = already.get(scan.sha256) or seen_now.get(scan.sha256)
+        if earlier:
+            skipped.append(_skipped(delivered, earlier))
+        else:
+            seen_now[scan.sha256] = relative
+            new.append(delivered)
+    reports = sorted(skipped + unusable + _land_all(new, batch, dialects), key=lambda r: r.source_file)
+
+    if not new and not unusable:
+        shutil.rmtree(raw_root / INCOMING, ignore_errors=True)
+        return LandingReport(landing, home, None, reports, time.perf_counter() - started)
+    _move_into_place(batch.incoming, raw_root, batch.batch_id)
+    landed_at = batch.ingested_at.isoformat() + "Z"
+    write_manifest(raw_root, batch.batch_id, landed_at, [r for r in reports if r.status != "skipped"])
+    return LandingReport(landing, home, batch.batch_id, reports, time.perf_counter() - started)
+
+
+def _scan_or_error(path: Path) -> FileScan | Exception:
+    """Checksums are read on both cores (hashlib releases the GIL on large blocks)."""
+    try:
+        return scan_file(path)
+    except (FileChanged, OSError) as error:
+        return error
+
+
+def _land_all(new: list[Delivered], batch: Batch, dialects: dict[tuple[str, str], Dialect]
+              ) -> list[FileReport]:
+    reports = [_quarantine_file(d, batch, FileRejected("file name not recognised: see the landing"
+                                                       " layout in README.md"))
+               for d in new if d.spec is None]
+    known = sorted((d for d in new if d.spec is not None), key=lambda d: (d.spec.source, d.spec.table, d.relative))
+    for _, same_table in groupby(known, key=lambda d: (d.spec.source, d.spec.table)):
+        group = list(same_table)
+        spec = group[0].spec
+        if spec.delimited:
+            reports += _land_delimited(spec, group, batch)
+        else:
+            reports += _land_json(spec, group, batch, dialects.get((spec.source, spec.table)))
+    return reports
+
+
+# --- delimited tables -----------------------------------------------------------------------
+
+def _land_delimited(spec: SourceTable, group: list[Delivered], batch: Batch) -> list[FileReport]:
+    reports, fast, slow = [], {True: [], False: []}, []
+    for delivered in group:
+        file = DelimitedFile(delivered.path, delivered.relative, delivered.scan)
+        try:
+            header = delimited.has_header(spec, file)
+        except FileRejected as rejected:
+            reports.append(_quarantine_file(delivered, batch, rejected))
+            continue
+        (fast[header] if delimited.fast_path_fits(file) else slow).append((file, header))
+    outcomes: dict[str, FileOutcome] = {}
+    tasks = [(header, k, group) for header, files in fast.items()
+             for k, group in enumerate(_groups([f for f, _ in files]))]
+    results = _in_parallel([lambda h=h, k=k, g=g: _fast_delimited(spec, g, h, batch, part=k * 2 + int(h))
+                            for h, k, g in tasks])
+    for (header, _, _), (done, left) in zip(tasks, results):
+        outcomes |= done
+        slow += [(f, header) for f in left]
+    by_name = {d.relative: d for d in group}
+    for file, header in sorted(slow, key=lambda pair: pair[0].relative):
+        target = batch.table_folder(spec) / f"{file.path.name}.parquet"
+        outcome = _isolated(lambda: delimited.land_slowly(spec, file, header, target, batch.lineage),
+                            by_name[file.relative], target)
+        if isinstance(outcome, FileRejected):
+            reports.append(_quarantine_file(by_name[file.relative], batch, outcome))
+        else:
+            outcomes[file.relative] = outcome
+    reports += [_file_report(by_name[name], batch, outcome) for name, outcome in outcomes.items()]
+    return reports
+
+
+def _fast_delimited(spec: SourceTable, files: list[DelimitedFile], header: bool, batch: Batch,
+                    part: int | str) -> tuple[dict[str, FileOutcome], list[DelimitedFile]]:
+    """One pass over `files`; if DuckDB refuses the pass as a whole, each file alone; a
+    file DuckDB still refuses goes to the per-record reader."""
+    target = batch.table_folder(spec) / f"part-{part}.parquet"
+    try:
+        with _connection() as con:
+            outcomes, slow = delimited.land_fast(con, spec, files, header, target, batch.lineage)
+    except duckdb.Error:
+        target.unlink(missing_ok=True)
+        if len(files) == 1:
+            return {}, files
+        outcomes, slow = {}, []
+        for i, file in enumerate(files):
+            done, left = _fast_delimited(spec, [file], header, batch, part=f"{part}-{i}")
+            outcomes |= done
+            slow += left
+        return outcomes, slow
+    changed = [f for f in files if f.relative in outcomes and not f.scan.unchanged(f.path)]
+    if changed:  # written to while it was read: its rows are not a consistent copy
+        with duckdb.connect() as con:
+            delimited.drop_files(con, target, [f.relative for f in changed])
+        outcomes = {name: o for name, o in outcomes.items() if name not in {f.relative for f in changed}}
+        slow += changed  # the per-record reader sees the change and quarantines the file
+    return outcomes, slow
+
+
+# --- JSON tables ----------------------------------------------------------------------------
+
+def _land_json(spec: SourceTable, group: list[Delivered], batch: Batch, dialect: Dialect | None
+               ) -> list[FileReport]:
+    reports, fast, slow, parts_of = [], [], [], {}
+    for delivered in group:
+        file = JsonFile(delivered.path, delivered.relative, delivered.scan)
+        try:
+            json_records.check_readable(file)
+        except FileRejected as rejected:
+            reports.append(_quarantine_file(delivered, batch, rejected))
+            continue
+        (fast if dialect is None and json_records.fast_path_fits(file) else slow).append(file)
+    outcomes: dict[str, FileOutcome] = {}
+    suspects: dict[str, list[tuple[int, bytes]]] = {}
+    groups = _groups(fast)
+    fast_results = _in_parallel([lambda k=k, g=g: _fast_json(spec, g, batch, k) for k, g in enumerate(groups)])
+    for (results, part), group_files in zip(fast_results, groups):
+        for file in group_files:
+            result = results.get(file.relative)
+            if result is None:
+                slow.append(file)
+            elif not file.scan.unchanged(file.path):
+                with duckdb.connect() as con:
+                    delimited.drop_files(con, part, [file.relative])
+                slow.append(file)  # the per-record reader sees the change and quarantines it
+            else:
+                outcomes[file.relative] = FileOutcome(result.landed, result.landed)
+                if result.suspects:
+                    suspects[file.relative] = result.suspects
+                    slow.append(file)
+                parts_of[file.relative] = part
+    by_name = {d.relative: d for d in group}
+    for file in sorted(slow, key=lambda f: f.relative):
+        target = batch.table_folder(spec) / f"{file.path.name}.parquet"
+
+        def read_slowly(file=file, target=target):
+            with duckdb.connect() as con:
+                return json_records.land_slowly(con, spec, file, target, batch.lineage, dialect,
+                                                suspects.get(file.relative))
+        outcome = _isolated(read_slowly, by_name[file.relative], target)
+        if isinstance(outcome, FileRejected):
+            if file.relative in outcomes:  # its fast rows must not land without the rest
+                with duckdb.connect() as con:
+                    delimited.drop_files(con, parts_of[file.relative], [file.relative])
+                outcomes.pop(file.relative)
+            reports.append(_quarantine_file(by_name[file.relative], batch, outcome))
+        elif file.relative in outcomes:
+            outcomes[file.relative].add(outcome)
+        else:
+            outcomes[file.relative] = outcome
+    reports += [_file_report(by_name[name], batch, outcome) for name, outcome in outcomes.items()]
+    return reports
+
+
+def _fast_json(spec: SourceTable, files: list[JsonFile], batch: Batch, k: int | str
+               ) -> tuple[dict[str, json_records.FastResult], Path]:
+    """The one-pass reader over a group of files; if DuckDB refuses the pass as a whole,
+    each file alone, so one unreadable file costs only itself (it is read slowly)."""
+    target = batch.table_folder(spec) / f"part-{k}.parquet"
+    try:
+        with _connection() as con:
+            return json_records.land_fast(con, spec, files, target, batch.lineage), target
+    except duckdb.Error:
+        target.unlink(missing_ok=True)
+    if len(files) == 1:
+        return {}, target
+    results = {}
+    for i, file in enumerate(files):  # parts of their own: a later drop touches one file only
+        one, part = _fast_json(spec, [file], batch, f"{k}-{i}")
+        if one:
+            results |= one
+            _merge_part(part, target)
+    return results, target
+
+
+def _merge_part(part: Path, target: Path) -> None:
+    """Appends `part` to `target` (a per-file retry collected back into the group's part)."""
+    if not part.exists():
+        return
+    if not target.exists():
+        part.replace(target)
+        return
+    merged = target.with_name(target.name + ".merged")
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from read_parquet(['{delimited.sql_path(target)}', '{delimited.sql_path(part)}']))"
+                    f" to '{delimited.sql_path(merged)}' (format parquet, compression zstd)")
+    merged.replace(target)
+    part.unlink()
+
+
+GROUP_BYTES = 32 << 20      # files read in one DuckDB pass: about this many bytes
+WORKERS = os.cpu_count() or 2
+
+
+def _groups(files: list) -> list[list]:
+    """Files of one table in groups of about GROUP_BYTES: the groups are read side by side,
+    one DuckDB thread each (numbering rows keeps one pass on one thread), and the memory of
+    a pass stays bounded by its group."""
+    groups, group, size = [], [], 0
+    for file in files:
+        if group and size + file.scan.size > GROUP_BYTES:
+            groups.append(group)
+            group, size = [], 0
+        group.append(file)
+        size += file.scan.size
+    return groups + ([group] if group else [])
+
+
+def _in_parallel(tasks: list) -> list:
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(lambda task: task(), tasks))
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set threads = 1")  # the passes themselves run side by side
+    return con
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+def _isolated(read, delivered: Delivered, target: Path) -> FileOutcome | FileRejected:
+    """Runs one file's per-record reader. Whatever goes wrong costs this file only: it is
+    quarantined whole with the reason, and every other file of the delivery still lands."""
+    try:
+        outcome = read()
+    except FileRejected as rejected:
+        target.unlink(missing_ok=True)
+        return rejected
+    except Exception as error:  # noqa: BLE001 - the boundary that keeps one file from stopping all
+        target.unlink(missing_ok=True)
+        return FileRejected(f"could not be read: {type(error).__name__}: {error}")
+    if not delivered.scan.unchanged(delivered.path):
+        target.unlink(missing_ok=True)
+        now = delivered.path.stat().st_size
+        return FileRejected(str(FileChanged(delivered.path, delivered.scan.size, now)), outcome.rows_read)
+    if outcome.rows_landed + len(outcome.rejections) != outcome.rows_read:  # never mislabel silently
+        target.unlink(missing_ok=True)
+        return FileRejected(f"could not be read consistently: read {outcome.rows_read} records,"
+                            f" landed {outcome.rows_landed}, rejected {len(outcome.rejections)}")
+    return outcome
+
+
+def _file_report(delivered: Delivered, batch: Batch, outcome: FileOutcome) -> FileReport:
+    spec = delivered.spec
+    status = "quarantined" if outcome.rejections and not outcome.rows_landed else "landed"
+    report = FileReport(delivered.relative, delivered.sha256, spec.source, spec.table, status,
+                        rows_read=outcome.rows_read, rows_landed=outcome.rows_landed,
+                        rows_quarantined=len(outcome.rejections), note="; ".join(outcome.notes),
+                        dialect=outcome.dialect)
+    if outcome.rejections:
+        rejections = sorted(outcome.rejections, key=lambda r: r.line)
+        target = batch.quarantine / spec.source / f"{delivered.path.name}.jsonl"
+        write_rejections(target, delivered.relative, rejections)
+        report.quarantine_file = target.relative_to(batch.home).as_posix()
+        report.first_reasons = tuple(f"line {r.line}: {r.reason}" for r in rejections[:3])
+    return report
+
+
+def _quarantine_file(delivered: Delivered, batch: Batch, rejected: FileRejected) -> FileReport:
+    spec = delivered.spec
+    rows = rejected.records if rejected.records is not None else _count_records(delivered)
+    folder = batch.quarantine / (spec.source if spec else "unrecognised")
+    reason = str(rejected)
+    reason_file = keep_whole_file(delivered.path, folder, delivered.relative, reason, rows)
+    return FileReport(delivered.relative, delivered.sha256, spec and spec.source, spec and spec.table,
+                      "quarantined", rows_read=rows, rows_quarantined=rows,
+                      quarantine_file=reason_file.relative_to(batch.home).as_posix(),
+                      first_reasons=(reason,))
+
+
+def _count_records(delivered: Delivered) -> int:
+    """Records in a file quarantined whole: its lines, less a header; for a gzip file,
+    the lines inside it."""
+    lines = delivered.scan.lines
+    if delivered.scan.gzip:
+        try:
+            with gzip.open(delivered.path, "rb") as inner:
+                lines = sum(block.count(b"\n") for block in iter(lambda: inner.read(8 << 20), b""))
+        except (OSError, EOFError):
+            return 0
+    spec = delivered.spec
+    header = spec is not None and spec.delimited and spec.header == "required"
+    return max(lines - int(header), 0)
+
+
+def _refused(entry: Refused, batch: Batch) -> FileReport:
+    reason_file = note_refused(batch.quarantine / "refused", entry.relative, entry.reason)
+    return FileReport(entry.relative, entry.fingerprint, None, None, "quarantined",
+                      quarantine_file=reason_file.relative_to(batch.home).as_posix(),
+                      first_reasons=(entry.reason,))
+
+
+def _unreadable(path: Path, relative: str, spec: SourceTable | None, batch: Batch,
+                error: Exception) -> FileReport:
+    """A file that could not even be checksummed (changing, unreadable): nothing is copied."""
+    reason = str(error) if isinstance(error, FileChanged) else f"could not be read: {error}"
+    entry = Refused(path, relative, reason)
+    reason_file = note_refused(batch.quarantine / (spec.source if spec else "unrecognised"), relative, reason)
+    return FileReport(relative, entry.fingerprint + "-unstable", spec and spec.source, spec and spec.table,
+                      "quarantined", quarantine_file=reason_file.relative_to(batch.home).as_posix(),
+                      first_reasons=(reason,))
 
 
 def _new_batch_id(existing: list[str]) -> str:
@@ -153,105 +455,6 @@ def _skipped(delivered: Delivered, earlier: str) -> FileReport:
     spec = delivered.spec
     return FileReport(delivered.relative, delivered.sha256, spec and spec.source, spec and spec.table,
                       "skipped", note=f"same content already taken ({earlier})")
-
-
-def _land_delimited(delivered: Delivered, batch: Batch) -> FileReport:
-    spec = delivered.spec
-    try:
-        lines = index_lines(delivered.path)
-        with duckdb.connect() as con:
-            result = read_delimited(con, delivered.path, spec, lines)
-            target = batch.incoming / spec.source / spec.table / f"{delivered.path.name}.parquet"
-            landed = _write_parquet(con, target, spec, batch, source_file=delivered.relative)
-    except FileRejected as rejected:
-        return _quarantine_file(delivered, batch, str(rejected))
-    except duckdb.Error as error:  # a file DuckDB cannot read must not stop the other files
-        return _quarantine_file(delivered, batch, f"unreadable: {error}")
-    return _file_report(delivered, batch, lines, result, landed)
-
-
-def _json_groups(files: list[Delivered]) -> list[list[Delivered]]:
-    """Files of one table, in groups small enough to hold in memory at once."""
-    groups: list[list[Delivered]] = []
-    for _, same_table in groupby(sorted(files, key=lambda d: (d.spec.source, d.spec.table, d.relative)),
-                                 key=lambda d: (d.spec.source, d.spec.table)):
-        group, size = [], 0
-        for delivered in same_table:
-            if group and size + delivered.path.stat().st_size > JSON_GROUP_BYTES:
-                groups.append(group)
-                group, size = [], 0
-            group.append(delivered)
-            size += delivered.path.stat().st_size
-        groups.append(group)
-    return groups
-
-
-def _land_json_group(group: list[Delivered], batch: Batch) -> list[FileReport]:
-    spec = group[0].spec
-    lines = {d.relative: index_lines(d.path) for d in group}
-    try:
-        with duckdb.connect() as con:
-            results, unreadable = read_json_files(con, spec, [JsonFile(r, l) for r, l in lines.items()])
-            part = f"part-{group[0].path.stem}.parquet"
-            landed = _write_parquet(con, batch.incoming / spec.source / spec.table / part, spec, batch)
-    except duckdb.Error as error:
-        if len(group) > 1:  # find the file at fault: land each one on its own
-            return [report for d in group for report in _land_json_group([d], batch)]
-        return [_quarantine_file(group[0], batch, f"unreadable: {error}")]
-    reports = [_quarantine_file(d, batch, unreadable[d.relative]) for d in group if d.relative in unreadable]
-    reports += [_file_report(d, batch, lines[d.relative], results[d.relative], landed.get(d.relative, 0))
-                for d in group if d.relative in results]
-    return reports
-
-
-def _file_report(delivered: Delivered, batch: Batch, lines: LineIndex, result: ReadResult,
-                 landed: int) -> FileReport:
-    spec = delivered.spec
-    if landed + len(result.rejections) != result.rows_read:
-        raise LandingInvariantError(f"{delivered.relative}: read {result.rows_read} rows but landed"
-                                    f" {landed} and quarantined {len(result.rejections)}")
-    status = "quarantined" if result.rejections and not landed else "landed"
-    report = FileReport(delivered.relative, delivered.sha256, spec.source, spec.table, status,
-                        rows_read=result.rows_read, rows_landed=landed,
-                        rows_quarantined=len(result.rejections))
-    if result.unmapped_fields:
-        report.note = "fields not in the landing contract, not landed: " + ", ".join(result.unmapped_fields)
-    if result.rejections:
-        target = batch.quarantine / spec.source / f"{delivered.path.name}.jsonl"
-        write_rejections(target, delivered.relative, lines, result.rejections)
-        report.quarantine_file = target.relative_to(batch.home).as_posix()
-        report.first_reasons = tuple(f"line {r.line}: {r.reason}" for r in result.rejections[:3])
-    return report
-
-
-def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, spec: SourceTable, batch: Batch,
-                   source_file: str | None = None):
-    """Writes `good` with lineage; returns rows landed (an int, or per file for a group)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    columns = ", ".join(f'"{c}"' for c in spec.columns)
-    file_column = "?::varchar" if source_file is not None else "_source_file"
-    parameters = [batch.batch_id] + ([source_file] if source_file is not None else []) + [batch.ingested_at]
-    con.execute(
-        f"copy (select {columns}, ?::varchar as _batch_id, {file_column} as _source_file,"
-        f" _source_line::bigint as _source_line, ?::timestamp as _ingested_at"
-        f" from good order by _source_file, _source_line)"
-        f" to '{_sql_path(target)}' (format parquet, compression zstd)",
-        parameters,
-    )
-    if source_file is not None:
-        return con.execute("select count(*) from good").fetchone()[0]
-    return dict(con.execute("select _source_file, count(*) from good group by all").fetchall())
-
-
-def _quarantine_file(delivered: Delivered, batch: Batch, reason: str) -> FileReport:
-    spec = delivered.spec
-    rows = int((~index_lines(delivered.path).blank).sum())
-    folder = batch.quarantine / (spec.source if spec else "unrecognised")
-    reason_file = keep_whole_file(delivered.path, folder, delivered.relative, reason, rows)
-    return FileReport(delivered.relative, delivered.sha256, spec and spec.source, spec and spec.table,
-                      "quarantined", rows_read=rows, rows_quarantined=rows,
-                      quarantine_file=reason_file.relative_to(batch.home).as_posix(),
-                      first_reasons=(reason,))
 
 
 def _move_into_place(incoming: Path, raw_root: Path, batch_id: str) -> None:
@@ -271,7 +474,3 @@ def _remove_uncommitted(home: Path) -> None:
     for batch_dir in list(raw_root.glob("*/*/batch=*")) + list((home / "quarantine").glob("batch=*")):
         if batch_dir.name not in committed:
             shutil.rmtree(batch_dir)
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -27,6 +27,7 @@ class FileReport:
     quarantine_file: str | None = None   # relative to <home>
     first_reasons: tuple[str, ...] = ()  # a few reasons, for the summary
     note: str = ""
+    dialect: str | None = None           # a declared source dialect the file was read in
 
     def quarantined_share(self) -> float:
         return self.rows_quarantined / self.rows_read if self.rows_read else float(self.status == "quarantined")

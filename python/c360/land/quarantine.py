@@ -5,21 +5,18 @@ import json
 import shutil
 from pathlib import Path
 
-from c360.land.lines import LineIndex
-from c360.land.readers import Rejection
+from c360.land.records import Rejection
 
 
-def write_rejections(target: Path, source_file: str, lines: LineIndex | None,
-                     rejections: list[Rejection]) -> None:
+def write_rejections(target: Path, source_file: str, rejections: list[Rejection]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8") as out:
         for rejection in rejections:
-            record = lines.text(rejection.line) if lines is not None and rejection.line <= lines.count else None
             out.write(json.dumps({
                 "source_file": source_file,
                 "line": rejection.line,
                 "reason": rejection.reason,
-                "record": record,
+                "record": rejection.record,
             }) + "\n")
 
 
@@ -32,5 +29,17 @@ def keep_whole_file(source: Path, target_folder: Path, source_file: str, reason:
     reason_file.write_text(json.dumps({
         "source_file": source_file, "line": None, "reason": reason, "record": None,
         "rows": rows, "copy": source.name,
+    }) + "\n")
+    return reason_file
+
+
+def note_refused(target_folder: Path, source_file: str, reason: str) -> Path:
+    """An entry landing will not open (a link, a pipe, a file still being written): only its
+    reason is kept, never its content."""
+    target_folder.mkdir(parents=True, exist_ok=True)
+    reason_file = target_folder / f"{Path(source_file).name}.jsonl"
+    reason_file.write_text(json.dumps({
+        "source_file": source_file, "line": None, "reason": reason, "record": None,
+        "rows": 0, "copy": None,
     }) + "\n")
     return reason_file
