@@ -19,12 +19,40 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- c360 land and c360 run: writers of a home ---------------------------------------------
+
+EXIT_LAND_BROKE, EXIT_NOT_STARTED = 2, 3
+
+
 def _land(args: argparse.Namespace) -> int:
+    """Exit codes: 0 landed, 1 something was quarantined (without --accept-quarantine), 2 the
+    landing broke (the message names the file and why), 3 it could not start (the home is
+    being written by another command, or the landing folder does not exist)."""
+    from c360.home_lock import HomeLocked, hold_home
     from c360.land import land_directory
 
-    report = land_directory(landing=args.landing, home=args.home)
+    try:
+        with hold_home(args.home, "c360 land"):
+            report = land_directory(landing=args.landing, home=args.home)
+    except (HomeLocked, FileNotFoundError) as refused:
+        print(f"c360 land: {refused}")
+        return EXIT_NOT_STARTED
+    except Exception as error:  # noqa: BLE001 - no traceback reaches the user
+        print(f"c360 land: the landing broke, nothing of this landing was committed:"
+              f" {type(error).__name__}: {error}")
+        return EXIT_LAND_BROKE
     print(report.describe())
     return report.exit_code(accept_quarantine=args.accept_quarantine)
+
+
+def _as_of_date(text: str) -> str:
+    """argparse type of --as-of: a real calendar date, refused before anything runs."""
+    from c360.build import validate_as_of
+
+    try:
+        return validate_as_of(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD ({error})") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -73,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="land, gate, build and publish")
     run.add_argument("--landing", type=Path, required=True)
     run.add_argument("--home", type=Path, required=True)
-    run.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: latest event)")
+    run.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None,
+                     help="YYYY-MM-DD, a calendar date (default: latest event); anything else is"
+                          " refused with exit code 2 before anything runs")
     run.add_argument("--accept-quarantine", action="store_true")
     run.add_argument("--full-refresh", dest="full_refresh", action="store_true",
                      help="rebuild every model from the whole raw zone instead of loading only what"
