@@ -76,6 +76,78 @@ def _status(args: argparse.Namespace) -> int:
     return code
 
 
+# -- c360 quarantine list | show | release ---------------------------------------------------
+
+EXIT_NOTHING_RELEASED, EXIT_REFUSED = 1, 2
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    """Exit codes: 0 done; 1 `release` released nothing (every selected record is still refused
+    by landing: the reasons are printed); 2 the request cannot be done (unknown file or line,
+    a corrected file that does not fit); 3 another command is writing the home."""
+    from c360.home_lock import HomeLocked
+    from c360.quarantine import QuarantineError, Repair, describe_item, describe_list, find_item, release
+
+    try:
+        if args.action == "list":
+            print(describe_list(args.home))
+            return 0
+        if args.action == "show":
+            print(describe_item(find_item(args.home, args.file), records_only=args.records))
+            return 0
+        repairs = [bool(args.corrected), bool(args.replace), args.as_is]
+        if sum(repairs) != 1:
+            raise QuarantineError("say how the records were repaired: exactly one of --corrected FILE,"
+                                  " --replace OLD NEW (repeatable) or --as-is")
+        repair = (Repair("corrected", corrected=args.corrected) if args.corrected else
+                  Repair("replace", replace=tuple(map(tuple, args.replace))) if args.replace else
+                  Repair("as_is"))
+        outcome = release(args.home, args.file, repair, lines=args.line, deliver_as=args.deliver_as)
+        print(outcome.describe())
+        return 0 if outcome.batch_id else EXIT_NOTHING_RELEASED
+    except HomeLocked as locked:
+        print(f"c360 quarantine {args.action}: {locked}")
+        return EXIT_NOT_STARTED
+    except QuarantineError as refused:
+        print(f"c360 quarantine {args.action}: {refused}")
+        return EXIT_REFUSED
+
+
+def _add_quarantine_commands(commands) -> None:
+    quarantine = commands.add_parser(
+        "quarantine", help="list, show and release quarantined records (README: the quarantine)")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every delivered file with records in quarantine:"
+                                              " counts and reasons")
+    show = actions.add_parser("show", help="one file's quarantined records: line, reason, text, state")
+    show.add_argument("file", help="its id from `list` (<batch id>/<source file>), or the source file"
+                                   " alone when only one batch delivered it")
+    show.add_argument("--records", action="store_true",
+                      help="print only the texts still quarantined, one per line (a file to correct"
+                           " and give to `release --corrected`)")
+    out = actions.add_parser("release", help="land repaired records in a new batch, through the same"
+                                             " landing and gates; they stay in the quarantine, marked"
+                                             " released")
+    out.add_argument("file", help="as for show")
+    out.add_argument("--line", type=int, action="append", metavar="N",
+                     help="release only the record of line N (repeatable; default: every record"
+                          " still quarantined)")
+    out.add_argument("--corrected", type=Path, metavar="FILE",
+                     help="the repaired records, one per line in the order `show` lists them (for a"
+                          " file kept aside whole: the corrected file)")
+    out.add_argument("--replace", nargs=2, action="append", metavar=("OLD", "NEW"),
+                     help="a declared repair: replace the text OLD by NEW in every selected record"
+                          " (repeatable, applied in order)")
+    out.add_argument("--as-is", dest="as_is", action="store_true",
+                     help="release the records unchanged (e.g. a newer c360 now reads them)")
+    out.add_argument("--as", dest="deliver_as", metavar="SOURCE/NAME",
+                     help="for a file whose name was not recognised: the name it should have had,"
+                          " e.g. mainframe/client.asc")
+    for action in (listing, show, out):
+        action.add_argument("--home", type=Path, required=True)
+    quarantine.set_defaults(func=_quarantine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show the published version and the last run")
     status.add_argument("--home", type=Path, required=True)
     status.set_defaults(func=_status)
+
+    _add_quarantine_commands(commands)
     return parser
 
 
