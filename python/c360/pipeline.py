@@ -332,8 +332,14 @@ class _Run:
         if self.full_refresh or self.spark:
             return False
         published = read_published(self.home)
-        return (published is not None and sorted(published.batches) == sorted(batches)
-                and self.as_of in (None, published.as_of_date))
+        if published is None or sorted(published.batches) != sorted(batches):
+            return False
+        if self.as_of is not None:
+            return self.as_of == published.as_of_date
+        # the default point in time (the latest event) is the published one only if that
+        # version was built with the default too
+        record = self.home / "runs" / f"{published.build_id}.json"
+        return record.is_file() and json.loads(record.read_text()).get("as_of") is None
 
     def _unchanged(self) -> int:
         from c360.publish import published_path, read_published

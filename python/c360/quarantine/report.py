@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from c360.land.manifest import committed_batches
 from c360.quarantine.ledger import Item, quarantined_items, read_releases
 
 REASONS_LISTED = 3
@@ -34,7 +35,7 @@ def describe_list(home: Path) -> str:
     lines += _releases(home)
     rejected = sorted((home / "rejected").glob("batch=*/verdict.json"))
     if rejected:
-        lines.append(f"batches the raw gate rejected (not in the raw zone; deliver corrected files again):")
+        lines.append("batches the raw gate rejected (not in the raw zone; deliver corrected files again):")
         lines.extend(f"  {p.parent}" for p in rejected)
     return "\n".join(lines)
 
@@ -73,6 +74,7 @@ def _releases(home: Path) -> list[str]:
     releases = read_releases(home)
     if not releases:
         return []
+    committed = set(committed_batches(home / "raw"))
     lines = [f"releases ({home / 'quarantine' / 'releases'}):"]
     for body in releases:
         origin = body["origin"]
@@ -80,4 +82,7 @@ def _releases(home: Path) -> list[str]:
         lines.append(f"  {body['release_id']} {body['state']}: {len(body['records']):,} record(s) of"
                      f" {origin['batch_id']}/{origin['source_file']} -> batch {body.get('batch_id') or '-'}"
                      f" as {body['release_file']} (repair: {repair})")
+        if origin["batch_id"] not in committed:
+            lines.append(f"    ! the batch they came from is no longer in the raw zone"
+                         f" (rejected: {home / 'rejected' / ('batch=' + origin['batch_id'])})")
     return lines
