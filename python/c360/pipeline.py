@@ -129,6 +129,9 @@ def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
     except HomeLocked as locked:
         _say(f"c360 run: {locked}")
         return EXIT_START
+    except OSError as error:  # the home cannot be created or locked (permissions, a file there)
+        _say(f"c360 run: cannot use {home} as the home: {error.strerror or error} ({error.filename or home})")
+        return EXIT_START
 
 
 class _Run:

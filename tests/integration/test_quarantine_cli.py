@@ -210,8 +210,8 @@ def test_a_release_interrupted_after_its_landing_committed_counts_as_released(la
         return real_write(home, body)
 
     monkeypatch.setattr(release_module, "write_release", crash_on_second_write)
-    with pytest.raises(KeyboardInterrupt):
-        cli("quarantine", "release", "crm/crm_19981221.json", "--home", str(landed), "--replace", "'", '"')
+    code, _ = cli("quarantine", "release", "crm/crm_19981221.json", "--home", str(landed), "--replace", "'", '"')
+    assert code == 130
     monkeypatch.undo()
     (release,) = [json.loads(p.read_text()) for p in (landed / "quarantine" / "releases").glob("*/release.json")]
     assert release["state"] == "pending"
@@ -238,21 +238,22 @@ def test_a_released_record_goes_through_the_gates_into_the_published_marts(publi
     from c360.pipeline import run_pipeline
 
     home, landing = published_tiny_bank(tmp_path)
-    deliver(landing, "mainframe/client_2.asc", "\r\n".join([CLIENTS_HEADER, '13;"451212";1', '14;"451213"']) + "\r\n")
+    deliver(landing, "crm/crm_19981221.json",
+            "{'client_id': 4, 'occupation': 'baker', 'updated_at': '1998-04-01T00:00:00'}\n"
+            '{"client_id": 5, "occupation": "smith", "updated_at": "1998-04-01T00:00:00"}\n')
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         assert run_pipeline(landing=landing, home=home, accept_quarantine=True) == 0, output.getvalue()
-    fixed = tmp_path / "fixed.txt"
-    fixed.write_text('14;"451213";3\n')
-    code, released = cli("quarantine", "release", "mainframe/client_2.asc", "--home", str(home),
-                         "--corrected", str(fixed))
+    code, released = cli("quarantine", "release", "crm/crm_19981221.json", "--home", str(home),
+                         "--replace", "'", '"')
     assert code == 0, released
     release_batch = committed_batches(home / "raw")[-1]
     with contextlib.redirect_stdout(output):
         assert run_pipeline(landing=landing, home=home) == 0, output.getvalue()
     with duckdb.connect(str(home / "c360.duckdb"), read_only=True) as con:
-        assert con.execute("select batch_id from staging.stg_mainframe__clients where client_id = 14").fetchall() == [
-            (release_batch,)]
-        assert con.execute("select district_id from marts.customer_360 where client_id = 14").fetchone() == (3,)
+        assert con.execute("select client_id, batch_id from staging.stg_crm__clients where client_id in (4, 5)"
+                           " order by all").fetchall() == [(4, release_batch), (5, committed_batches(home / "raw")[-2])]
+        assert con.execute("select occupation from marts.customer_demographic where client_id = 4").fetchone() == (
+            "baker",)
         batches = con.execute("select batches from c360_meta.version").fetchone()[0]
     assert release_batch in batches
