@@ -159,6 +159,10 @@ def test_only_the_records_that_now_pass_are_released(landed, tmp_path):
     assert "1 record landed" in output and "still refused, line 4 stays quarantined: too many columns" in output
     _, shown = cli("quarantine", "show", "mainframe/client_2.asc", "--home", str(landed))
     assert "read 3 = landed 1 + quarantined 1 + released 1" in shown
+    fixed.write_text('15;"451214";2\n16;"451215";2\n')
+    code, output = cli("quarantine", "release", "mainframe/client_2.asc", "--home", str(landed),
+                       "--line", "4", "--corrected", str(fixed))
+    assert code == 2 and "2 line(s), but 1 record(s) are selected" in output, "one record cannot become two"
     code, output = cli("quarantine", "release", "mainframe/client_2.asc", "--home", str(landed),
                        "--line", "4", "--replace", ";9", "")
     assert code == 0, output

@@ -52,9 +52,9 @@ class Repair:
             return {"kind": "replace", "replace": [list(pair) for pair in self.replace]}
         return {"kind": "as_is"}
 
-    def apply(self, texts: list[str]) -> list[str]:
+    def apply(self, texts: list[str], *, whole_file: bool) -> list[str]:
         if self.kind == "corrected":
-            return _corrected_texts(self.corrected, len(texts))
+            return _corrected_texts(self.corrected, len(texts), whole_file)
         repaired = []
         for text in texts:
             for old, new in self.replace:
@@ -105,7 +105,7 @@ def release(home: Path, wanted: str, repair: Repair, *, lines: list[int] | None 
         records = _selected(item, lines)
         release_id = _new_release_id(home)
         relative = _release_name(item, release_id, deliver_as)
-        texts = repair.apply(_texts(item, records))
+        texts = repair.apply(_texts(item, records), whole_file=item.whole_file)
         landing = releases_dir(home) / release_id / "landing"
         passed, refused = _trial(item, records, texts, relative)
         if not passed:
@@ -182,11 +182,11 @@ def _texts(item: Item, records: list[Record]) -> list[str]:
     return [r.text for r in records]
 
 
-def _corrected_texts(path: Path, wanted: int) -> list[str]:
+def _corrected_texts(path: Path, wanted: int, whole_file: bool) -> list[str]:
     if not path.is_file():
         raise QuarantineError(f"corrected file {path} does not exist")
     text = path.read_text(encoding="utf-8")
-    if wanted == 1 and text.count("\n") > 1:   # a whole file (or one record) replaced as a whole
+    if whole_file:
         return [text]
     records = [line.rstrip("\r") for line in text.split("\n")]
     if records and records[-1] == "":
