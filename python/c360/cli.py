@@ -111,6 +111,10 @@ def _quarantine(args: argparse.Namespace) -> int:
     except QuarantineError as refused:
         print(f"c360 quarantine {args.action}: {refused}")
         return EXIT_REFUSED
+    except Exception as error:  # noqa: BLE001 - no traceback reaches the user
+        print(f"c360 quarantine {args.action}: it broke, nothing of a release was marked released:"
+              f" {type(error).__name__}: {error}")
+        return EXIT_REFUSED
 
 
 def _add_quarantine_commands(commands) -> None:
