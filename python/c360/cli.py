@@ -112,7 +112,7 @@ def _quarantine(args: argparse.Namespace) -> int:
         print(f"c360 quarantine {args.action}: {refused}")
         return EXIT_REFUSED
     except Exception as error:  # noqa: BLE001 - no traceback reaches the user
-        print(f"c360 quarantine {args.action}: it broke, nothing of a release was marked released:"
+        print(f"c360 quarantine {args.action}: it broke (an interrupted release is settled by the next one):"
               f" {type(error).__name__}: {error}")
         return EXIT_REFUSED
 
