@@ -19,17 +19,44 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- c360 land and c360 run: writers of a home ---------------------------------------------
+
+EXIT_LAND_BROKE, EXIT_NOT_STARTED = 2, 3
+
+
 def _land(args: argparse.Namespace) -> int:
+    """Exit codes: 0 landed, 1 something was quarantined (without --accept-quarantine), 2 the
+    landing broke (the message names the file and why), 3 it could not start (the home is
+    being written by another command, or the landing folder does not exist)."""
+    from c360.home_lock import HomeLocked, hold_home
     from c360.land import land_directory
     from c360.land.dialects import DialectDeclarationError
 
     try:
-        report = land_directory(landing=args.landing, home=args.home)
+        with hold_home(args.home, "c360 land"):
+            report = land_directory(landing=args.landing, home=args.home)
     except DialectDeclarationError as error:  # a bad <home>/sources.toml: nothing was written
         print(f"c360 land: {error}", file=sys.stderr)
-        return 2
+        return EXIT_LAND_BROKE
+    except (HomeLocked, FileNotFoundError) as refused:
+        print(f"c360 land: {refused}")
+        return EXIT_NOT_STARTED
+    except Exception as error:  # noqa: BLE001 - no traceback reaches the user
+        print(f"c360 land: the landing broke, nothing of this landing was committed:"
+              f" {type(error).__name__}: {error}")
+        return EXIT_LAND_BROKE
     print(report.describe())
     return report.exit_code(accept_quarantine=args.accept_quarantine)
+
+
+def _as_of_date(text: str) -> str:
+    """argparse type of --as-of: a real calendar date, refused before anything runs."""
+    from c360.build import validate_as_of
+
+    try:
+        return validate_as_of(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD ({error})") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -97,6 +124,82 @@ def _add_day_one_commands(commands) -> None:
     docs.set_defaults(func=_docs)
 
 
+# -- c360 quarantine list | show | release ---------------------------------------------------
+
+EXIT_NOTHING_RELEASED, EXIT_REFUSED = 1, 2
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    """Exit codes: 0 done; 1 `release` released nothing (every selected record is still refused
+    by landing: the reasons are printed); 2 the request cannot be done (unknown file or line,
+    a corrected file that does not fit); 3 another command is writing the home."""
+    from c360.home_lock import HomeLocked
+    from c360.quarantine import QuarantineError, Repair, describe_item, describe_list, find_item, release
+
+    try:
+        if args.action == "list":
+            print(describe_list(args.home))
+            return 0
+        if args.action == "show":
+            print(describe_item(find_item(args.home, args.file), records_only=args.records))
+            return 0
+        repairs = [bool(args.corrected), bool(args.replace), args.as_is]
+        if sum(repairs) != 1:
+            raise QuarantineError("say how the records were repaired: exactly one of --corrected FILE,"
+                                  " --replace OLD NEW (repeatable) or --as-is")
+        repair = (Repair("corrected", corrected=args.corrected) if args.corrected else
+                  Repair("replace", replace=tuple(map(tuple, args.replace))) if args.replace else
+                  Repair("as_is"))
+        outcome = release(args.home, args.file, repair, lines=args.line, deliver_as=args.deliver_as)
+        print(outcome.describe())
+        return 0 if outcome.batch_id else EXIT_NOTHING_RELEASED
+    except HomeLocked as locked:
+        print(f"c360 quarantine {args.action}: {locked}")
+        return EXIT_NOT_STARTED
+    except QuarantineError as refused:
+        print(f"c360 quarantine {args.action}: {refused}")
+        return EXIT_REFUSED
+    except Exception as error:  # noqa: BLE001 - no traceback reaches the user
+        print(f"c360 quarantine {args.action}: it broke (an interrupted release is settled by the next one):"
+              f" {type(error).__name__}: {error}")
+        return EXIT_REFUSED
+
+
+def _add_quarantine_commands(commands) -> None:
+    quarantine = commands.add_parser(
+        "quarantine", help="list, show and release quarantined records (README: the quarantine)")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every delivered file with records in quarantine:"
+                                              " counts and reasons")
+    show = actions.add_parser("show", help="one file's quarantined records: line, reason, text, state")
+    show.add_argument("file", help="its id from `list` (<batch id>/<source file>), or the source file"
+                                   " alone when only one batch delivered it")
+    show.add_argument("--records", action="store_true",
+                      help="print only the texts still quarantined, one per line (a file to correct"
+                           " and give to `release --corrected`)")
+    out = actions.add_parser("release", help="land repaired records in a new batch, through the same"
+                                             " landing and gates; they stay in the quarantine, marked"
+                                             " released")
+    out.add_argument("file", help="as for show")
+    out.add_argument("--line", type=int, action="append", metavar="N",
+                     help="release only the record of line N (repeatable; default: every record"
+                          " still quarantined)")
+    out.add_argument("--corrected", type=Path, metavar="FILE",
+                     help="the repaired records, one per line in the order `show` lists them (for a"
+                          " file kept aside whole: the corrected file)")
+    out.add_argument("--replace", nargs=2, action="append", metavar=("OLD", "NEW"),
+                     help="a declared repair: replace the text OLD by NEW in every selected record"
+                          " (repeatable, applied in order)")
+    out.add_argument("--as-is", dest="as_is", action="store_true",
+                     help="release the records unchanged (e.g. a newer c360 now reads them)")
+    out.add_argument("--as", dest="deliver_as", metavar="SOURCE/NAME",
+                     help="for a file whose name was not recognised: the name it should have had,"
+                          " e.g. mainframe/client.asc")
+    for action in (listing, show, out):
+        action.add_argument("--home", type=Path, required=True)
+    quarantine.set_defaults(func=_quarantine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="land, gate, build and publish")
     run.add_argument("--landing", type=Path, required=True)
     run.add_argument("--home", type=Path, required=True)
-    run.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: latest event)")
+    run.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None,
+                     help="YYYY-MM-DD, a calendar date (default: latest event); anything else is"
+                          " refused with exit code 2 before anything runs")
     run.add_argument("--accept-quarantine", action="store_true")
     run.add_argument("--full-refresh", dest="full_refresh", action="store_true",
                      help="rebuild every model from the whole raw zone instead of loading only what"
@@ -147,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not log every request (for benchmarks)")
     serve.set_defaults(func=_serve)
     _add_day_one_commands(commands)
+
+
+
+    _add_quarantine_commands(commands)
     return parser
 
 
@@ -210,7 +319,11 @@ def _add_graph_commands(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: what was committed stays, the rest is rolled back next time
+        print(f"c360 {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -8,9 +8,16 @@ analysts query, is untouched. Only a build that passed every gate is swapped in,
 Each layer's gate is its dbt data tests (run by `dbt build`) plus its GX suites: when dbt tests
 fail, the GX suites still run to show the data at fault, and the run stops at that gate.
 
-Exit codes: 0 published; 1 a gate stopped the run (bad data); 2 the build itself broke (a
-model or a dbt unit test failed: a code problem); 3 the run could not start (another run holds
-the home, nothing landed yet).
+Exit codes: 0 published, or nothing new to publish (the published version is left as it is);
+1 a gate stopped the run (bad data); 2 the run broke (a model or a dbt unit test failed, or an
+unexpected error: one sentence names where and why, the traceback is kept in
+`runs/<run id>.traceback.txt`), or the command line was refused before anything ran (e.g.
+`--as-of 2019-13-45`); 3 the run could not start (another command is writing the home, the
+landing folder does not exist, nothing landed yet).
+
+The whole run holds the home's lock (c360.home_lock), as `c360 land` and `c360 quarantine
+release` do: no batch can land while a build reads the raw zone, so what is built is exactly
+the batches the raw gate passed, which the run fixes before building (and checks on disk).
 
 On `--target spark` the same stages run on Apache Spark (c360.spark.SparkTarget): the gates
 through GX's Spark data source, the build with dbt-spark, always complete (a new folder per
@@ -30,7 +37,6 @@ Where things are, under `<home>`:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import html
 import json
 import os
@@ -38,20 +44,18 @@ import resource
 import shutil
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from c360.gates.report import GateResult, combine
+from c360.home_lock import HomeLocked, hold_home
 
 EXIT_GATE, EXIT_BUILD, EXIT_START = 1, 2, 3
 TARGETS = ("duckdb", "spark")
 KEEP_DOCS_RUNS = 30
 DEFAULT_MAX_QUARANTINE_SHARE_ENV = "C360_MAX_QUARANTINE_SHARE"
-
-
-class RunLocked(RuntimeError):
-    """Another `c360 run` is working on the same home."""
 
 
 @dataclass
@@ -108,16 +112,25 @@ def run_pipeline(*, landing: Path, home: Path, as_of: str | None = None,
     `target`: `duckdb`, or `spark` (gates and build on Spark, published as Parquet; needs the
     spark extra).
     """
+    from c360.build import validate_as_of
+
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    as_of = validate_as_of(as_of)  # refused before anything runs (the CLI refuses it earlier)
     home, landing = Path(home).resolve(), Path(landing).resolve()
-    home.mkdir(parents=True, exist_ok=True)
     try:
-        with _exclusive(home):
-            return _Run(home, landing, as_of, accept_quarantine, max_quarantine_share, full_refresh,
-                        target).execute()
-    except RunLocked as locked:
+        with hold_home(home, "c360 run"):
+            run = _Run(home, landing, as_of, accept_quarantine, max_quarantine_share, full_refresh,
+                       target)
+            try:
+                return run.execute()
+            except Exception as error:  # noqa: BLE001 - no traceback reaches the user
+                return run.broke(error)
+    except HomeLocked as locked:
         _say(f"c360 run: {locked}")
+        return EXIT_START
+    except OSError as error:  # the home cannot be created or locked (permissions, a file there)
+        _say(f"c360 run: cannot use {home} as the home: {error.strerror or error} ({error.filename or home})")
         return EXIT_START
 
 
@@ -146,6 +159,7 @@ class _Run:
 
             self.spark = SparkTarget(home, run_id)
         self._dbt_test_failures: list[str] = []
+        self.current_stage: str | None = None
 
     # -- the stages --------------------------------------------------------------------------
 
@@ -174,6 +188,14 @@ class _Run:
         if not batches:
             _say("nothing to build: no batch has landed in the raw zone yet")
             return self._stop("land", EXIT_START)
+        stray = _ungated_folders(self.home, batches)
+        if stray:
+            _say("the raw zone holds batch folders that no raw gate passed (written outside"
+                 " c360 land, or left by a crash): a build would read them\n"
+                 + _indent("\n".join(str(p) for p in stray)))
+            return self._stop("raw gate", EXIT_GATE)
+        if self._nothing_new(batches):
+            return self._unchanged()
 
         if self.spark:
             self.build_path = self.spark.start_build()
@@ -219,6 +241,9 @@ class _Run:
                     record_passed(self.home, batch_id, result)
                 else:
                     where = reject_batch(self.home, batch_id, result)
+                    # the notes name the quarantine files where landing put them: they moved too
+                    moved_from = str(self.home / "quarantine" / f"batch={batch_id}")
+                    result.notes = [n.replace(moved_from, str(where / "quarantine")) for n in result.notes]
                     result.notes.append(f"batch {batch_id} failed: moved out of the raw zone to {where}"
                                         " (deliver the files again, corrected, to land them again)")
             combined = combine("raw", list(results.values()))
@@ -302,6 +327,53 @@ class _Run:
         _say(_how_to_query_spark(target) if self.spark else _how_to_query(target))
         return 0
 
+    def _nothing_new(self, batches: list[str]) -> bool:
+        """The published version already holds exactly these batches at the same point in time:
+        a build would reproduce it (without `--full-refresh`, which rebuilds on purpose)."""
+        from c360.publish import read_published
+
+        if self.full_refresh or self.spark:
+            return False
+        published = read_published(self.home)
+        if published is None or sorted(published.batches) != sorted(batches):
+            return False
+        if self.as_of is not None:
+            return self.as_of == published.as_of_date
+        # the default point in time (the latest event) is the published one only if that
+        # version was built with the default too
+        record = self.home / "runs" / f"{published.build_id}.json"
+        return record.is_file() and json.loads(record.read_text()).get("as_of") is None
+
+    def _unchanged(self) -> int:
+        from c360.publish import published_path, read_published
+
+        published = read_published(self.home)
+        count = f"{len(published.batches)} batch" + ("es" if len(published.batches) != 1 else "")
+        _say(f"\n== nothing new\n   the raw zone holds exactly the batches of the published version"
+             f" {published.build_id} ({count}, as of {published.as_of_date}): nothing was"
+             f" rebuilt, {published_path(self.home)} is left as it is"
+             "\n   (c360 run --full-refresh rebuilds anyway, e.g. after changing a model, a seed or a var)")
+        self.record.outcome = "unchanged"
+        self._finish()
+        _say(self._timings())
+        return 0
+
+    def broke(self, error: Exception) -> int:
+        """An error no stage expected: one sentence for the user, the traceback in a file."""
+        stage = self.current_stage or "start"
+        runs = self.home / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        kept = runs / f"{self.record.run_id}.traceback.txt"
+        kept.write_text("".join(traceback.format_exception(error)))
+        reason = str(error).strip() or type(error).__name__
+        _say(f"\nc360 run: the run broke at {stage}: {type(error).__name__}: {reason}"
+             f"\n   (the traceback is kept in {kept})")
+        try:
+            return self._stop(stage, EXIT_BUILD)
+        except Exception as also:  # noqa: BLE001 - recording the failure failed too (disk full?)
+            _say(f"   and recording the failed run failed: {type(also).__name__}: {also}")
+            return EXIT_BUILD
+
     def _stop(self, stage: str, code: int) -> int:
         self.record.outcome = "failed"
         self.record.stopped_at = stage
@@ -330,6 +402,7 @@ class _Run:
     @contextlib.contextmanager
     def _stage(self, name: str, gate: bool = False):
         _say(f"\n== {name}")
+        self.current_stage = name
         stage = Stage(name=name, seconds=0.0, ok=True, is_gate=gate)
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         try:
@@ -419,18 +492,11 @@ class _Run:
         return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _exclusive(home: Path):
-    """One run per home at a time (an advisory lock the OS drops if the process dies)."""
-    handle = (home / ".c360-run.lock").open("w")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise RunLocked(f"another c360 run is using {home}; try again when it has finished") from error
-        yield
-    finally:
-        handle.close()
+def _ungated_folders(home: Path, gated: list[str]) -> list[Path]:
+    """Batch folders in the raw zone outside the gated list: the sources' glob would read them."""
+    wanted = {f"batch={b}" for b in gated}
+    return sorted(p for p in (home / "raw").glob("*/*/batch=*")
+                  if p.name not in wanted and not p.parent.parent.name.startswith("_"))
 
 
 def _write_docs_index(home: Path) -> None:

@@ -161,4 +161,4 @@ def test_a_second_run_on_the_same_home_is_refused_while_one_is_running(tmp_path,
     with (tmp_path / "home" / ".c360-run.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         assert run_pipeline(landing=tmp_path / "landing", home=tmp_path / "home") == EXIT_START
-    assert "another c360 run is using" in capsys.readouterr().out
+    assert "is being written by another c360 command; nothing was done" in capsys.readouterr().out
