@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.reference.berka import asc_rows as _asc_rows, birth as _birth, yymmdd as _yymmdd
 from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS, build_models, resolve_as_of
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
@@ -34,27 +35,6 @@ CONTRACT_COLUMNS = (
 
 
 # --- the independent computation ---------------------------------------------------------------
-
-def _asc_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a Berka .asc file; a last line without its CRLF (the cut-off trans.asc) is dropped."""
-    raw = path.read_bytes().decode("latin-1")
-    lines = raw.split("\r\n")
-    if not raw.endswith("\r\n"):
-        lines = lines[:-1]
-    reader = csv.reader((line for line in lines if line), delimiter=";", quotechar='"')
-    header = next(reader)
-    return [dict(zip(header, (v.strip() for v in row))) for row in reader]
-
-
-def _yymmdd(text: str) -> date:
-    text = text.strip()[:6]
-    return date(1900 + int(text[:2]), int(text[2:4]), int(text[4:6]))
-
-
-def _birth(birth_number: str) -> tuple[date, str]:
-    yy, mm, dd = int(birth_number[:2]), int(birth_number[2:4]), int(birth_number[4:6])
-    return (date(1900 + yy, mm - 50, dd), "female") if mm > 50 else (date(1900 + yy, mm, dd), "male")
-
 
 @dataclass
 class RawData:

@@ -63,8 +63,10 @@ def test_c360_land_refuses_while_another_command_writes_the_home(tmp_path, capsy
 
 def test_an_unexpected_error_is_one_sentence_and_its_traceback_is_kept(tmp_path, monkeypatch, capsys):
     import c360.land
-    from c360.land.readers import LandingInvariantError
     from tests.conftest import write_tiny_bank
+
+    class LandingInvariantError(RuntimeError):
+        """Stands for any error nobody foresaw inside a stage."""
 
     def broken(landing, home):
         raise LandingInvariantError("mainframe/trans.asc: read 360 rows but landed 358 and quarantined 1")
