@@ -8,8 +8,6 @@ so the web columns are filled).
 """
 from __future__ import annotations
 
-import csv
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,8 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.reference.berka import asc_rows as _asc_rows, birth as _birth, yymmdd as _yymmdd
-from c360.build import SELECT_BEFORE_MARTS, SELECT_MARTS, build_models, resolve_as_of
+from tests.reference.berka import (
+    asc_rows as _asc_rows, attributed_visitors, birth as _birth, read_ga_sessions, read_visitor_links,
+    yymmdd as _yymmdd,
+)
+from c360.build import resolve_as_of
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 
@@ -50,18 +51,9 @@ class RawData:
 
 
 def read_raw(shared: Path) -> RawData:
-    berka, workshop = shared / "berka", shared / "c360-workshop"
-    links = set()
-    with (workshop / "visitors" / "ga_visitors.csv").open(newline="") as handle:
-        for row in csv.reader(handle):
-            if row and row[0] != "fullVisitorId":
-                links.add((row[0].strip(), row[1].strip()))
-    sessions = {}
-    for path in sorted((workshop / "ga").glob("ga_sessions_*.json")):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                s = json.loads(line)
-                sessions[(s["fullVisitorId"], s["visitId"], s["date"])] = (s["totals"] or {}).get("pageviews") or 0
+    berka = shared / "berka"
+    sessions = {key: (session["totals"] or {}).get("pageviews") or 0
+                for key, session in read_ga_sessions(shared).items()}
     return RawData(
         clients=_asc_rows(berka / "client.asc"),
         districts={d["A1"]: d for d in _asc_rows(berka / "district.asc")},
@@ -70,7 +62,7 @@ def read_raw(shared: Path) -> RawData:
         cards=_asc_rows(berka / "card.asc"),
         loans=_asc_rows(berka / "loan.asc"),
         transactions=_asc_rows(berka / "trans.asc"),
-        links=links,
+        links=read_visitor_links(shared),
         sessions=sessions,
     )
 
@@ -113,12 +105,7 @@ def expected_customer_360(raw: RawData, as_of: date) -> dict[int, dict]:
                 else:                                  # VYDAJ and VYBER are debits
                     debit[client] += Decimal(t["amount"])
 
-    known = {c["client_id"] for c in raw.clients}
-    candidates = defaultdict(set)
-    for visitor, client in raw.links:
-        if client in known:
-            candidates[visitor].add(client)
-    attributed = {v: next(iter(cs)) for v, cs in candidates.items() if len(cs) == 1}
+    attributed = attributed_visitors(raw.links, {c["client_id"] for c in raw.clients})
     for (visitor, _visit_id, yyyymmdd), pageviews in raw.sessions.items():
         day = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
         if visitor in attributed and day <= as_of:
@@ -155,15 +142,9 @@ def raw(shared_data: Path) -> RawData:
 
 
 @pytest.fixture(scope="module")
-def warehouse(real_landed_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built the way the pipeline builds: everything before the marts, then the marts."""
-    duckdb_path = tmp_path_factory.mktemp("dbt_real") / "c360.duckdb"
-    raw_root = real_landed_home / "raw"
-    build_models(duckdb_path=duckdb_path, raw_root=raw_root, as_of=BANK_AS_OF.isoformat(),
-                 select=SELECT_BEFORE_MARTS)
-    build_models(duckdb_path=duckdb_path, raw_root=raw_root, as_of=BANK_AS_OF.isoformat(),
-                 select=SELECT_MARTS)
-    return duckdb_path
+def warehouse(real_warehouse: Path) -> Path:
+    """The real data built at 1994-03-31 the way the pipeline builds (tests/conftest.py)."""
+    return real_warehouse
 
 
 def _customer_360(duckdb_path: Path) -> dict[int, dict]:
@@ -212,11 +193,8 @@ def test_no_birth_number_reaches_the_marts(warehouse: Path):
     assert columns and not [c for c in columns if "birth_number" in c[1]]
 
 
-def test_default_as_of_is_the_latest_event_and_web_columns_match(warehouse: Path, raw: RawData,
-                                                                  real_landed_home: Path):
-    # Rebuild what depends on the point in time, now with the default as_of_date.
-    build_models(duckdb_path=warehouse, raw_root=real_landed_home / "raw",
-                 select="int_as_of_date+", exclude="test_type:unit")
+def test_default_as_of_is_the_latest_event_and_web_columns_match(real_warehouse_latest: Path, raw: RawData):
+    warehouse = real_warehouse_latest        # built with the default as_of_date
     as_of = resolve_as_of(warehouse)
     assert as_of == date(2017, 7, 30)       # the latest GA session (the bank data ends in 1998)
     actual, expected = _customer_360(warehouse), expected_customer_360(raw, as_of)

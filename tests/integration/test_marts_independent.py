@@ -291,65 +291,50 @@ def web(shared_data: Path):
 
 
 @pytest.fixture(scope="module", params=["bank", "latest"])
-def point_in_time(request, real_warehouse: Path, real_warehouse_latest: Path):
-    """(as_of_date, build) for each of the two points in time."""
-    if request.param == "bank":
-        return BANK_AS_OF, real_warehouse
-    return LATEST_AS_OF, real_warehouse_latest
+def point_in_time(request, berka: Berka, web, real_warehouse: Path, real_warehouse_latest: Path):
+    """(facts from the raw files, the build) at each of the two points in time."""
+    as_of, database = ((BANK_AS_OF, real_warehouse) if request.param == "bank"
+                       else (LATEST_AS_OF, real_warehouse_latest))
+    links, sessions = web
+    return Facts(berka, links, sessions, as_of), database
 
 
-def _mart(database: Path, mart: str) -> dict[str, dict]:
+def assert_mart_matches(database: Path, mart: str, expected: dict[str, dict]) -> None:
+    """Every client of the client master has a row, and each expected column equals it."""
     with duckdb.connect(str(database), read_only=True) as con:
         cursor = con.execute(f"select * from marts.{mart}")
         names = [d[0] for d in cursor.description]
-        return {str(row[0]): dict(zip(names, row)) for row in cursor.fetchall()}
-
-
-def _differences(actual: dict[str, dict], expected: dict[str, dict]) -> list[str]:
-    out = []
-    for client, row in expected.items():
-        out += [f"client {client} {column}: mart {actual[client][column]!r} != raw {value!r}"
-                for column, value in row.items() if not value == actual[client][column]]
-    return out
-
-
-def _facts(berka: Berka, web, as_of: date) -> Facts:
-    links, sessions = web
-    return Facts(berka, links, sessions, as_of)
-
-
-def test_customer_loyalty_matches_the_raw_files(point_in_time, berka: Berka, web):
-    as_of, database = point_in_time
-    facts, actual = _facts(berka, web, as_of), _mart(database, "customer_loyalty")
-    assert set(actual) == set(facts.clients)
-    expected = {client: expected_loyalty(facts, client) for client in facts.clients}
-    differences = _differences(actual, expected)
+        actual = {str(row[0]): dict(zip(names, row)) for row in cursor.fetchall()}
+    assert set(actual) == set(expected)
+    differences = [f"client {client} {column}: mart {actual[client][column]!r} != raw {value!r}"
+                   for client, row in expected.items() for column, value in row.items()
+                   if not value == actual[client][column]]
     assert not differences, f"{len(differences)} differences, first: {differences[:10]}"
+
+
+def test_customer_loyalty_matches_the_raw_files(point_in_time):
+    facts, database = point_in_time
+    expected = {client: expected_loyalty(facts, client) for client in facts.clients}
+    assert_mart_matches(database, "customer_loyalty", expected)
     tiers = Counter(row["loyalty_tier"] for row in expected.values())
-    if as_of == BANK_AS_OF:   # the comparison reaches the windows and the tiers
+    if facts.as_of == BANK_AS_OF:   # the comparison reaches the windows and the tiers
         assert sum(r["n_credits_last_180d"] for r in expected.values()) > 5_000
         assert tiers["silver"] > 100, tiers   # the history starts in 1993: no gold yet
 
 
-def test_customer_demographic_matches_the_raw_files(point_in_time, berka: Berka, web):
-    as_of, database = point_in_time
-    facts, actual = _facts(berka, web, as_of), _mart(database, "customer_demographic")
-    assert set(actual) == set(facts.clients)
+def test_customer_demographic_matches_the_raw_files(point_in_time, berka: Berka):
+    facts, database = point_in_time
     expected = {client: expected_demographic(facts, berka.districts[row["district_id"]], row)
                 for client, row in facts.clients.items()}
-    differences = _differences(actual, expected)
-    assert not differences, f"{len(differences)} differences, first: {differences[:10]}"
+    assert_mart_matches(database, "customer_demographic", expected)
     assert len(Counter(r["life_stage"] for r in expected.values())) >= 4
 
 
-def test_customer_engagement_matches_the_raw_files(point_in_time, berka: Berka, web):
-    as_of, database = point_in_time
-    facts, actual = _facts(berka, web, as_of), _mart(database, "customer_engagement")
-    assert set(actual) == set(facts.clients)
+def test_customer_engagement_matches_the_raw_files(point_in_time):
+    facts, database = point_in_time
     expected = {client: expected_engagement(facts, client) for client in facts.clients}
-    differences = _differences(actual, expected)
-    assert not differences, f"{len(differences)} differences, first: {differences[:10]}"
-    if as_of == LATEST_AS_OF:   # the web columns are filled at this date
+    assert_mart_matches(database, "customer_engagement", expected)
+    if facts.as_of == LATEST_AS_OF:   # the web columns are filled at this date
         assert sum(r["web_sessions"] for r in expected.values()) > 10
         assert any(r["most_viewed_page_path_level_1"] for r in expected.values())
     else:
